@@ -1,0 +1,342 @@
+import { Coalescer } from './coalescer.js';
+import type { CacheContext } from './context.js';
+import { type BucketConfigs, Domain, type DomainConfig } from './domain.js';
+import { createDriver, type StoreDriver } from './driver.js';
+import { Entries } from './entries.js';
+import { CacheError } from './errors.js';
+import { publish } from './events.js';
+import { type Fetcher, getOrSet } from './get-or-set.js';
+import { GuardedStore } from './guarded-store.js';
+import { type CacheHealth, probeStore } from './health.js';
+import { assertValidKey, KEY_SEPARATOR } from './keys.js';
+import { type MemoizeOptions, memoize } from './memoize.js';
+import type { BucketStats } from './metrics.js';
+import { DEFAULT_BUCKET, MetricsRegistry } from './metrics-registry.js';
+import {
+  type GetOrSetOptions,
+  invalidateKeys,
+  invalidateTags,
+  readValue,
+  resolveWrite,
+  type SetOptions,
+  settleRead,
+  tagsFor,
+  writeValue,
+} from './operations.js';
+import { type CacheOptions, type ResolvedOptions, resolveOptions } from './options.js';
+import * as patterns from './pattern-ops.js';
+import type { Scope } from './scope.js';
+import { TagVersions } from './tags.js';
+
+export interface CacheStats {
+  /** ISO-8601, when the snapshot was taken. */
+  timestamp: string;
+  prefix: string;
+  store: { name: string; breaker: string };
+  inFlight: number;
+  totals: Omit<BucketStats, 'fetchLatency'>;
+  /** By bucket id: `default` for plain calls, `domain:bucket` for domain buckets. */
+  buckets: Record<string, BucketStats>;
+}
+
+export interface SetManyEntry<T = unknown> extends SetOptions<T> {
+  key: string;
+  value: T;
+}
+
+// Several caches may share one store object: it is disconnected when the last of them closes.
+const openCachesByStore = new WeakMap<object, number>();
+
+/**
+ * A cache over one store. Create it with `createCache()`.
+ *
+ * @example
+ * const cache = createCache({ store: memoryStore(), prefix: 'bff', strategy: ttl('5m') });
+ * const order = await cache.getOrSet('orders:detail:801', () => api.order(801), { tags: ['account:001'] });
+ */
+export class Cache {
+  readonly #context: CacheContext;
+  readonly #options: ResolvedOptions;
+  readonly #driver: StoreDriver;
+  readonly #domains = new Map<string, Domain<BucketConfigs>>();
+  #closing: Promise<void> | undefined;
+
+  constructor(options: CacheOptions) {
+    const resolved = resolveOptions(options);
+    const driver = createDriver(resolved.store);
+    const metrics = new MetricsRegistry();
+    const prefix = resolved.prefix;
+    const store = new GuardedStore(driver, {
+      operationTimeoutMs: resolved.operationTimeoutMs,
+      breaker: resolved.breaker,
+      onFailure: (error, operation) =>
+        publish('storeError', () => ({
+          cache: prefix,
+          domain: undefined,
+          bucket: operation,
+          key: error.key,
+          error,
+        })),
+    });
+    const tags = new TagVersions(
+      store,
+      `${prefix}${KEY_SEPARATOR}${KEY_SEPARATOR}tag${KEY_SEPARATOR}`,
+      resolved.tagTtlMs,
+    );
+    const lifetime = new AbortController();
+    const defaultScope: Scope = {
+      metrics: metrics.bucket(undefined, DEFAULT_BUCKET),
+      strategy: resolved.strategy,
+      schema: undefined,
+      graceMs: resolved.graceMs,
+    };
+    this.#options = resolved;
+    this.#driver = driver;
+    this.#context = {
+      prefix,
+      clock: resolved.clock,
+      store,
+      entries: new Entries(store, resolved.codec, tags, resolved.clock),
+      tags,
+      coalescer: new Coalescer(),
+      metrics,
+      defaultScope,
+      fetchTimeoutMs: resolved.fetchTimeoutMs,
+      maxKeyBytes: resolved.maxKeyBytes,
+      lifetime,
+      fullKey: (key) => {
+        assertValidKey(key, resolved.maxKeyBytes);
+        return prefix + KEY_SEPARATOR + key;
+      },
+      assertOpen: () => {
+        if (lifetime.signal.aborted) throw new CacheError('E_CLOSED', `cache ${prefix} is closed`);
+      },
+    };
+    // An adapter's 'error' event with no listener would crash the process; this one counts it.
+    driver.onError((error) =>
+      publish('storeError', () => ({ cache: prefix, domain: undefined, bucket: 'event', error })),
+    );
+    openCachesByStore.set(driver.target, (openCachesByStore.get(driver.target) ?? 0) + 1);
+  }
+
+  /** The prefix every key of this cache starts with. */
+  get prefix(): string {
+    return this.#context.prefix;
+  }
+
+  /** The fresh value, or `undefined`. `0`, `false`, `''` and `null` come back as stored. */
+  async get<T = unknown>(key: string): Promise<T | undefined> {
+    return (await readValue(this.#context, this.#context.defaultScope, this.#context.fullKey(key))) as
+      | T
+      | undefined;
+  }
+
+  /** Stores a value. `undefined` and values JSON cannot hold reject with E_INVALID_VALUE. */
+  async set<T>(key: string, value: T, options?: SetOptions<T>): Promise<void> {
+    await writeValue(
+      this.#context,
+      this.#context.defaultScope,
+      this.#context.fullKey(key),
+      value,
+      options as SetOptions<never>,
+    );
+  }
+
+  async has(key: string): Promise<boolean> {
+    const context = this.#context;
+    context.assertOpen();
+    const outcome = await context.entries.read(context.fullKey(key), context.defaultScope);
+    return outcome.kind === 'fresh';
+  }
+
+  /** Deletes a key (an invalidation: a fetch in flight for it will not be written). */
+  async delete(key: string): Promise<boolean> {
+    return (
+      (await invalidateKeys(this.#context, this.#context.defaultScope, [this.#context.fullKey(key)])) === 1
+    );
+  }
+
+  async getMany<T = unknown>(keys: readonly string[]): Promise<Array<T | undefined>> {
+    const context = this.#context;
+    context.assertOpen();
+    const fullKeys = keysOf(context, keys);
+    const outcomes = await context.entries.readMany(fullKeys, context.defaultScope);
+    return outcomes.map(
+      (outcome, index) =>
+        settleRead(context, context.defaultScope, fullKeys[index] as string, outcome) as T | undefined,
+    );
+  }
+
+  /** Stores several values in one round trip. Every entry is validated before anything is written. */
+  async setMany<T>(entries: ReadonlyArray<SetManyEntry<T>>): Promise<void> {
+    const context = this.#context;
+    context.assertOpen();
+    if (!Array.isArray(entries))
+      throw new CacheError('E_INVALID_OPTION', 'setMany() takes an array of { key, value }');
+    const scope = context.defaultScope;
+    const prepared = entries.map((entry) => {
+      const key = context.fullKey(entry?.key);
+      const request = resolveWrite(context, scope, entry as GetOrSetOptions<never>);
+      const value = context.entries.prepare(entry.value, scope, key);
+      return { key, request, value, tags: tagsFor(request.tags, value.returned) };
+    });
+    context.coalescer.invalidateKeys(prepared.map((entry) => entry.key));
+    try {
+      const allTags = [...new Set(prepared.flatMap((entry) => entry.tags))];
+      const snapshot = allTags.length > 0 ? await context.tags.snapshot(allTags) : {};
+      const encoded = prepared.map(({ key, request, value, tags }) => {
+        const own =
+          tags.length > 0 ? Object.fromEntries(tags.map((tag) => [tag, snapshot[tag] as string])) : undefined;
+        const { stored, physicalTtlMs } = context.entries.encode(
+          key,
+          value.stored,
+          request.ttlMs,
+          request.graceMs,
+          own,
+        );
+        return { key, value: stored, ttlMs: physicalTtlMs };
+      });
+      await context.store.setMany(encoded);
+    } catch (error) {
+      if (error instanceof CacheError && error.code === 'E_INVALID_VALUE') throw error;
+      scope.metrics.storeErrors++;
+      scope.metrics.droppedWrites += prepared.length;
+    }
+  }
+
+  /** Deletes keys; resolves to how many existed. */
+  async deleteMany(keys: readonly string[]): Promise<number> {
+    const context = this.#context;
+    context.assertOpen();
+    const fullKeys = keysOf(context, keys);
+    return fullKeys.length === 0 ? 0 : invalidateKeys(context, context.defaultScope, fullKeys);
+  }
+
+  /**
+   * The cached value, or the fetcher's, fetched once for all concurrent callers of the key.
+   * A fetcher returning `undefined` is answered but not stored; a fetcher error reaches every
+   * waiter and nothing is stored.
+   */
+  getOrSet<T>(key: string, fetcher: Fetcher<T>, options?: GetOrSetOptions<T>): Promise<T> {
+    try {
+      const context = this.#context;
+      context.assertOpen();
+      const fullKey = context.fullKey(key);
+      if (typeof fetcher !== 'function')
+        throw new CacheError('E_INVALID_OPTION', 'getOrSet() needs a fetcher function');
+      const request = resolveWrite(context, context.defaultScope, options as GetOrSetOptions<never>);
+      return getOrSet(context, fullKey, fetcher, context.defaultScope, request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Every entry depending on any of these tags misses, on every instance. One round trip. */
+  async invalidateTags(tags: readonly string[]): Promise<void> {
+    await invalidateTags(this.#context, this.#context.defaultScope, tags);
+  }
+
+  /** Keys (without the prefix) matching a glob (`*`, `?`, `[..]`); use `escapeGlob()` for ids. */
+  scan(pattern: string): AsyncIterable<string> {
+    return patterns.scanUserKeys(this.#context, pattern);
+  }
+
+  async countByPattern(pattern: string): Promise<number> {
+    return patterns.countByPattern(this.#context, pattern);
+  }
+
+  /** Deletes every matching entry; resolves to how many were deleted. Counts as one invalidation. */
+  async deleteByPattern(pattern: string): Promise<number> {
+    this.#context.assertOpen();
+    this.#context.defaultScope.metrics.invalidations++;
+    publish('invalidate', () => ({
+      cache: this.prefix,
+      domain: undefined,
+      bucket: DEFAULT_BUCKET,
+      kind: 'pattern',
+      pattern,
+    }));
+    return patterns.deleteByPattern(this.#context, pattern);
+  }
+
+  /** Approximate bytes held by matching entries (native MEMORY USAGE where the store has it). */
+  async memoryUsageByPattern(pattern: string): Promise<number> {
+    return patterns.memoryUsageByPattern(this.#context, pattern);
+  }
+
+  /** Wraps an async function so its results are cached under `options.key(...args)`. */
+  memoize<Args extends unknown[], T>(
+    fn: (...args: Args) => Promise<T> | T,
+    options: MemoizeOptions<Args, T>,
+  ) {
+    return memoize(this, this.#context, fn, options);
+  }
+
+  /** A domain cache: typed buckets with their own strategy, schema and metrics. */
+  domain<B extends BucketConfigs>(name: string, config: DomainConfig<B>): Domain<B> {
+    if (this.#domains.has(name))
+      throw new CacheError('E_INVALID_OPTION', `domain ${name} is already defined on this cache`);
+    const domain = new Domain(this.#context, name, config, this.#options.strategy, this.#options.graceMs);
+    this.#domains.set(name, domain as unknown as Domain<BucketConfigs>);
+    return domain;
+  }
+
+  stats(): CacheStats {
+    const context = this.#context;
+    return {
+      timestamp: new Date().toISOString(),
+      prefix: context.prefix,
+      store: { name: context.store.name, breaker: context.store.breaker.state },
+      inFlight: context.coalescer.size,
+      totals: context.metrics.totals(),
+      buckets: context.metrics.snapshot(),
+    };
+  }
+
+  async health(): Promise<CacheHealth> {
+    const context = this.#context;
+    const store = context.lifetime.signal.aborted
+      ? {
+          name: context.store.name,
+          status: 'down' as const,
+          latencyMs: 0,
+          breaker: context.store.breaker.state,
+          reason: 'cache is closed',
+        }
+      : await probeStore(
+          context.store,
+          `${context.prefix}${KEY_SEPARATOR}${KEY_SEPARATOR}health`,
+          this.#options.operationTimeoutMs,
+        );
+    return {
+      status: store.status,
+      timestamp: new Date().toISOString(),
+      store,
+      inFlight: context.coalescer.size,
+    };
+  }
+
+  /** Aborts running fetchers and releases the store once no other cache uses it. Idempotent. */
+  close(): Promise<void> {
+    this.#closing ??= this.#release();
+    return this.#closing;
+  }
+
+  async #release(): Promise<void> {
+    this.#context.lifetime.abort(new CacheError('E_CLOSED', `cache ${this.prefix} is closed`));
+    const target = this.#driver.target;
+    const remaining = (openCachesByStore.get(target) ?? 1) - 1;
+    openCachesByStore.set(target, remaining);
+    if (remaining === 0) await this.#driver.disconnect();
+  }
+}
+
+function keysOf(context: CacheContext, keys: readonly string[]): string[] {
+  if (!Array.isArray(keys)) throw new CacheError('E_INVALID_KEY', 'expected an array of keys');
+  return keys.map((key) => context.fullKey(key));
+}
+
+/** Creates a cache over a store. See `CacheOptions`. */
+export function createCache(options: CacheOptions): Cache {
+  return new Cache(options);
+}

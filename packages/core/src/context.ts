@@ -1,0 +1,26 @@
+import type { Coalescer } from './coalescer.js';
+import type { Clock, Entries } from './entries.js';
+import type { GuardedStore } from './guarded-store.js';
+import type { MetricsRegistry } from './metrics-registry.js';
+import type { Scope } from './scope.js';
+import type { TagVersions } from './tags.js';
+
+/** Everything one cache instance shares between its API surface, domains and helpers. */
+export interface CacheContext {
+  readonly prefix: string;
+  readonly clock: Clock;
+  readonly store: GuardedStore;
+  readonly entries: Entries;
+  readonly tags: TagVersions;
+  readonly coalescer: Coalescer;
+  readonly metrics: MetricsRegistry;
+  readonly defaultScope: Scope;
+  readonly fetchTimeoutMs: number;
+  readonly maxKeyBytes: number;
+  /** Aborted by close(): running fetchers see it through ctx.signal. */
+  readonly lifetime: AbortController;
+  /** Prefix + separator + user key, after validating the user key. */
+  fullKey(key: unknown): string;
+  /** Throws E_CLOSED once the cache is closed. */
+  assertOpen(): void;
+}

@@ -1,0 +1,207 @@
+import type { Codec } from './codec.js';
+import { ENVELOPE_VERSION, type Envelope, freshnessAt, isEnvelope } from './envelope.js';
+import { CacheError, isCacheError } from './errors.js';
+import type { GuardedStore } from './guarded-store.js';
+import { type JsonValue, toJsonValue } from './json-value.js';
+import type { Scope } from './scope.js';
+import { matchesSnapshot, type TagVersions } from './tags.js';
+
+export interface Clock {
+  now(): number;
+}
+
+/** The result of reading one entry. Hot-path outcomes without a value are shared constants. */
+export type ReadOutcome =
+  | { readonly kind: 'fresh'; readonly value: unknown }
+  | { readonly kind: 'stale'; readonly value: unknown }
+  | { readonly kind: 'miss' }
+  | { readonly kind: 'corrupt' }
+  | { readonly kind: 'error'; readonly error: CacheError };
+
+export const MISS: ReadOutcome = Object.freeze({ kind: 'miss' });
+const CORRUPT: ReadOutcome = Object.freeze({ kind: 'corrupt' });
+
+/** A value checked and copied for storage, and the view of it callers get back. */
+export interface PreparedValue {
+  readonly stored: JsonValue;
+  readonly returned: unknown;
+}
+
+/**
+ * Reads and writes envelopes: decoding, validation, logical expiry by the injected clock, tag
+ * checks and schemas. Knows nothing of coalescing or metrics beyond counting what it sees.
+ */
+export class Entries {
+  constructor(
+    private readonly store: GuardedStore,
+    private readonly codec: Codec,
+    private readonly tags: TagVersions,
+    private readonly clock: Clock,
+  ) {}
+
+  get structured(): boolean {
+    return this.store.driver.structuredValues;
+  }
+
+  /**
+   * Synchronous read for stores that have one: the in-memory hit path, with no promise, no JSON
+   * and no clone. `undefined` when the answer needs I/O.
+   */
+  readSync(key: string, scope: Scope): ReadOutcome | undefined {
+    const getSync = this.store.driver.getSync;
+    if (getSync === undefined) return undefined;
+    const envelope = this.decode(getSync(key), key);
+    if (envelope === undefined) return MISS;
+    if (envelope === null) return CORRUPT;
+    if (envelope.tags !== undefined) {
+      const tags = Object.keys(envelope.tags);
+      const tokens = this.tags.currentSync(tags);
+      if (tokens === undefined) return undefined;
+      if (!matchesSnapshot(envelope.tags, tags, tokens)) return MISS;
+    }
+    return this.evaluate(envelope, scope);
+  }
+
+  async read(key: string, scope: Scope): Promise<ReadOutcome> {
+    const fast = this.readSync(key, scope);
+    if (fast !== undefined) return fast;
+    let raw: unknown;
+    try {
+      raw = await this.store.get(key);
+    } catch (error) {
+      return { kind: 'error', error: error as CacheError };
+    }
+    return this.interpret(raw, key, scope);
+  }
+
+  async readMany(keys: string[], scope: Scope): Promise<ReadOutcome[]> {
+    let raws: unknown[];
+    try {
+      raws = await this.store.getMany(keys);
+    } catch (error) {
+      const outcome: ReadOutcome = { kind: 'error', error: error as CacheError };
+      return keys.map(() => outcome);
+    }
+    return Promise.all(keys.map((key, index) => this.interpret(raws[index], key, scope)));
+  }
+
+  /** From what the store returned to an outcome, checking tags with one more round trip if needed. */
+  async interpret(raw: unknown, key: string, scope: Scope): Promise<ReadOutcome> {
+    const envelope = this.decode(raw, key);
+    if (envelope === undefined) return MISS;
+    if (envelope === null) return CORRUPT;
+    if (envelope.tags !== undefined) {
+      const tags = Object.keys(envelope.tags);
+      if (tags.length > 0) {
+        try {
+          if (!matchesSnapshot(envelope.tags, tags, await this.tags.current(tags))) return MISS;
+        } catch (error) {
+          return { kind: 'error', error: error as CacheError };
+        }
+      }
+    }
+    return this.evaluate(envelope, scope);
+  }
+
+  /** `undefined` = nothing stored, `null` = something unreadable. */
+  private decode(raw: unknown, key: string): Envelope | null | undefined {
+    if (raw === undefined || raw === null) return undefined;
+    let candidate: unknown = raw;
+    if (typeof raw === 'string') {
+      try {
+        candidate = this.codec.decode(raw, key);
+      } catch {
+        return null;
+      }
+    }
+    return isEnvelope(candidate) ? candidate : null;
+  }
+
+  private evaluate(envelope: Envelope, scope: Scope): ReadOutcome {
+    const freshness = freshnessAt(envelope, this.clock.now());
+    if (freshness === 'expired') return MISS;
+    let value: unknown = envelope.value;
+    if (scope.schema !== undefined) {
+      const parsed = scope.schema.safeParse(value);
+      if (!parsed.success) return CORRUPT;
+      value = parsed.data;
+    }
+    return freshness === 'fresh' ? { kind: 'fresh', value } : { kind: 'stale', value };
+  }
+
+  /**
+   * Checks a value against the scope's schema (stripping unknown fields) and copies it to plain
+   * JSON, frozen when the store keeps objects by reference. Throws E_INVALID_VALUE.
+   */
+  prepare(value: unknown, scope: Scope, key: string): PreparedValue {
+    if (value === undefined) {
+      throw new CacheError('E_INVALID_VALUE', 'cannot cache undefined: delete the key instead', { key });
+    }
+    let input: unknown = value;
+    if (scope.schema !== undefined) {
+      const parsed = scope.schema.safeParse(value);
+      if (!parsed.success) {
+        throw new CacheError(
+          'E_INVALID_VALUE',
+          `value does not match the bucket schema: ${parsed.error.message}`,
+          {
+            key,
+            cause: parsed.error,
+          },
+        );
+      }
+      input = parsed.data;
+    }
+    const stored = toJsonValue(input, this.structured, key);
+    // With a schema, callers get what a later read would give (e.g. dates coerced back).
+    const returned = scope.schema === undefined ? stored : scope.schema.parse(stored);
+    return { stored, returned };
+  }
+
+  /** Writes an envelope. `ttlMs === null` = fresh until invalidated. */
+  async write(
+    key: string,
+    value: JsonValue,
+    ttlMs: number | null,
+    graceMs: number,
+    tags: Readonly<Record<string, string>> | undefined,
+  ): Promise<void> {
+    const { stored, physicalTtlMs } = this.encode(key, value, ttlMs, graceMs, tags);
+    await this.store.set(key, stored, physicalTtlMs);
+  }
+
+  encode(
+    key: string,
+    value: JsonValue,
+    ttlMs: number | null,
+    graceMs: number,
+    tags: Readonly<Record<string, string>> | undefined,
+  ): { stored: unknown; physicalTtlMs: number | undefined } {
+    const now = this.clock.now();
+    const freshUntil = ttlMs === null ? null : now + ttlMs;
+    const livesUntil = freshUntil === null ? null : freshUntil + graceMs;
+    const envelope: Envelope =
+      tags === undefined || Object.keys(tags).length === 0
+        ? { v: ENVELOPE_VERSION, value, createdAt: now, freshUntil, livesUntil }
+        : {
+            v: ENVELOPE_VERSION,
+            value,
+            createdAt: now,
+            freshUntil,
+            livesUntil,
+            tags: Object.freeze({ ...tags }),
+          };
+    // Stores take whole, positive milliseconds (a fractional or zero PX is an error in Redis).
+    const physicalTtlMs = livesUntil === null ? undefined : Math.max(1, Math.ceil(livesUntil - now));
+    if (this.structured) return { stored: Object.freeze(envelope), physicalTtlMs };
+    try {
+      return { stored: this.codec.encode(envelope, key), physicalTtlMs };
+    } catch (error) {
+      if (isCacheError(error)) throw error;
+      throw new CacheError('E_INVALID_VALUE', `codec ${this.codec.name} could not encode the entry`, {
+        key,
+        cause: error,
+      });
+    }
+  }
+}

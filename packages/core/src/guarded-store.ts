@@ -1,0 +1,121 @@
+import { type BreakerOptions, CircuitBreaker } from './breaker.js';
+import type { DriverEntry, StoreDriver } from './driver.js';
+import { CacheError, StoreTimeoutError, toStoreError } from './errors.js';
+
+export interface GuardOptions {
+  /** Deadline for each store operation, in ms. */
+  operationTimeoutMs: number;
+  breaker: BreakerOptions;
+  /** Told about every failure (after conversion to a CacheError), for metrics and events. */
+  onFailure: (error: CacheError, operation: string) => void;
+}
+
+/**
+ * Every store operation goes through here: a deadline so a slow or half-open store never hangs a
+ * caller, a breaker so a dead store is not hammered, and one error type. In-process stores cannot
+ * hang, so they skip the deadline timer (it would cost more than the operation).
+ */
+export class GuardedStore {
+  readonly breaker: CircuitBreaker;
+  private readonly deadlineMs: number;
+
+  constructor(
+    readonly driver: StoreDriver,
+    private readonly options: GuardOptions,
+  ) {
+    this.breaker = new CircuitBreaker(options.breaker);
+    this.deadlineMs = driver.inProcess ? 0 : options.operationTimeoutMs;
+  }
+
+  get name(): string {
+    return this.driver.name;
+  }
+
+  get(key: string): Promise<unknown> {
+    return this.run('get', () => this.driver.get(key), key);
+  }
+
+  getMany(keys: string[]): Promise<unknown[]> {
+    return this.run('getMany', () => this.driver.getMany(keys));
+  }
+
+  set(key: string, value: unknown, ttlMs: number | undefined): Promise<void> {
+    return this.run('set', () => this.driver.set(key, value, ttlMs), key);
+  }
+
+  setMany(entries: DriverEntry[]): Promise<void> {
+    return this.run('setMany', () => this.driver.setMany(entries));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.run('delete', () => this.driver.delete(key), key);
+  }
+
+  deleteMany(keys: string[]): Promise<void> {
+    return keys.length === 0 ? Promise.resolve() : this.run('deleteMany', () => this.driver.deleteMany(keys));
+  }
+
+  memoryUsage(keys: string[]): Promise<Array<number | undefined>> {
+    return this.run('memoryUsage', () => this.driver.memoryUsage(keys));
+  }
+
+  /** Scans with the same deadline and breaker applied to every batch. */
+  async *scan(pattern: string): AsyncIterable<string[]> {
+    const iterator = this.driver.scan(pattern)[Symbol.asyncIterator]();
+    try {
+      while (true) {
+        const step = await this.run('scan', () => iterator.next());
+        if (step.done) return;
+        yield step.value;
+      }
+    } finally {
+      void iterator.return?.()?.catch(() => {});
+    }
+  }
+
+  /** Runs one operation under breaker and deadline; converts every failure to a CacheError. */
+  async run<T>(operation: string, call: () => Promise<T>, key?: string): Promise<T> {
+    if (!this.breaker.allow()) {
+      const error = new CacheError(
+        'E_STORE_UNAVAILABLE',
+        `store ${this.name} is unavailable (circuit open)`,
+        {
+          store: this.name,
+          key,
+          cause: this.breaker.lastError,
+        },
+      );
+      this.options.onFailure(error, operation);
+      throw error;
+    }
+    try {
+      const result =
+        this.deadlineMs > 0
+          ? await withDeadline(call(), this.deadlineMs, operation, this.name)
+          : await call();
+      this.breaker.succeeded();
+      return result;
+    } catch (raw) {
+      const error = toStoreError(raw, operation, this.name, key);
+      this.breaker.failed(error);
+      this.options.onFailure(error, operation);
+      throw error;
+    }
+  }
+}
+
+function withDeadline<T>(promise: Promise<T>, ms: number, operation: string, store: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new StoreTimeoutError(operation, ms, { store })), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

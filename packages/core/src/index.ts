@@ -1,0 +1,60 @@
+export type { BreakerState } from './breaker.js';
+export { Cache, type CacheStats, createCache, type SetManyEntry } from './cache.js';
+export { type Codec, jsonCodec } from './codec.js';
+export {
+  Bucket,
+  type BucketConfig,
+  type BucketConfigs,
+  type BucketId,
+  type BucketValue,
+  Domain,
+  type DomainConfig,
+  type DomainStats,
+} from './domain.js';
+export { type Duration, parseDuration } from './duration.js';
+export type { Clock } from './entries.js';
+export { type CacheEnv, loadCacheEnv } from './env.js';
+export { ENVELOPE_VERSION, type Envelope, isEnvelope } from './envelope.js';
+export {
+  CacheError,
+  type CacheErrorCode,
+  type CacheErrorContext,
+  FetchTimeoutError,
+  isCacheError,
+  StoreTimeoutError,
+} from './errors.js';
+export { type CacheEvent, type CacheEventName, cacheChannels } from './events.js';
+export type { FetchContext, Fetcher, TagsOption } from './get-or-set.js';
+export type { CacheHealth, HealthStatus, StoreHealth } from './health.js';
+export type { JsonValue } from './json-value.js';
+export {
+  assertValidKey,
+  cacheKey,
+  DEFAULT_MAX_KEY_BYTES,
+  escapeGlob,
+  globToRegExp,
+  KEY_SEPARATOR,
+  type KeySegment,
+} from './keys.js';
+export type { MemoizeOptions } from './memoize.js';
+export type { BucketCounters, BucketStats, LatencySummary } from './metrics.js';
+export { LATENCY_BOUNDS_MS } from './metrics.js';
+export type { GetOrSetOptions, SetOptions } from './operations.js';
+export type { BreakerSettings, CacheOptions } from './options.js';
+export {
+  type CacheStore,
+  type StoreCapabilities,
+  type StoreInput,
+  type StoreScanOptions,
+  storeCapabilities,
+} from './store.js';
+export {
+  DEFAULT_SAFETY_TTL_MS,
+  type EventDrivenOptions,
+  eventDriven,
+  type HybridOptions,
+  hybrid,
+  type Strategy,
+  type StrategyKind,
+  ttl,
+} from './strategies.js';

@@ -1,0 +1,97 @@
+import { CacheError } from './errors.js';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Copies `value` into plain JSON data, exactly what a JSON store would give back, so a value
+ * reads the same from memory and from Redis. Refuses what JSON would silently mangle or cannot
+ * hold (BigInt, functions, symbols, cycles, NaN/Infinity, Map/Set) with E_INVALID_VALUE.
+ * `toJSON()` is honoured (a Date becomes its ISO string, as in any JSON store), properties whose
+ * value is undefined are dropped as JSON.stringify drops them, and `__proto__` keys are dropped so
+ * the copy can never be a prototype-pollution gadget. With `freeze`, the copy is deep-frozen.
+ */
+export function toJsonValue(value: unknown, freeze: boolean, key?: string): JsonValue {
+  return copy(value, freeze, new Set(), key, '$');
+}
+
+function copy(
+  value: unknown,
+  freeze: boolean,
+  ancestors: Set<object>,
+  key: string | undefined,
+  path: string,
+): JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) refuse(`${path} is ${value}, which JSON cannot hold`, key);
+      return value;
+    case 'object':
+      break;
+    default:
+      refuse(`${path} is a ${typeof value}, which JSON cannot hold`, key);
+  }
+  if (value === null) return null;
+  const withToJson = value as { toJSON?: () => unknown };
+  if (typeof withToJson.toJSON === 'function') {
+    return copy(withToJson.toJSON(), freeze, ancestors, key, path);
+  }
+  if (
+    value instanceof Map ||
+    value instanceof Set ||
+    ArrayBuffer.isView(value) ||
+    value instanceof ArrayBuffer
+  ) {
+    refuse(`${path} is a ${value.constructor.name}, which JSON would turn into {}`, key);
+  }
+  if (ancestors.has(value)) refuse(`${path} is a circular reference`, key);
+  ancestors.add(value);
+  let result: JsonValue;
+  if (Array.isArray(value)) {
+    const array: JsonValue[] = new Array(value.length);
+    for (let index = 0; index < value.length; index++) {
+      const item = value[index];
+      // JSON.stringify writes null for undefined/function array slots; refusing is clearer.
+      array[index] = copy(item, freeze, ancestors, key, `${path}[${index}]`);
+    }
+    result = array;
+  } else {
+    const object: { [key: string]: JsonValue } = {};
+    for (const property of Object.keys(value)) {
+      if (property === '__proto__') continue;
+      const item = (value as Record<string, unknown>)[property];
+      if (item === undefined) continue;
+      object[property] = copy(item, freeze, ancestors, key, `${path}.${property}`);
+    }
+    result = object;
+  }
+  ancestors.delete(value);
+  return freeze ? (Object.freeze(result) as JsonValue) : result;
+}
+
+function refuse(reason: string, key: string | undefined): never {
+  throw new CacheError('E_INVALID_VALUE', `cannot cache value: ${reason}`, { key });
+}
+
+/**
+ * Parses JSON text another program may have written. Plain `JSON.parse` (no reviver: a reviver
+ * costs ~4x), then a scrub of `__proto__` keys only when the text contains one.
+ */
+export function parseUntrustedJson(text: string): unknown {
+  const parsed: unknown = JSON.parse(text);
+  return text.includes('"__proto__"') ? dropProtoKeys(parsed) : parsed;
+}
+
+function dropProtoKeys(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) value[index] = dropProtoKeys(value[index]);
+    return value;
+  }
+  const record = value as Record<string, unknown>;
+  if (Object.hasOwn(record, '__proto__')) Reflect.deleteProperty(record, '__proto__');
+  for (const property of Object.keys(record)) record[property] = dropProtoKeys(record[property]);
+  return record;
+}

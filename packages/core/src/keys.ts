@@ -1,0 +1,167 @@
+import { CacheError } from './errors.js';
+
+/** Separates the segments of a key: `domain:type:identifier[:subkey]`. */
+export const KEY_SEPARATOR = ':';
+/** Default upper bound on a full key (prefix included), in bytes of UTF-8. */
+export const DEFAULT_MAX_KEY_BYTES = 2048;
+
+export type KeySegment = string | number;
+
+// C0 and C1 control characters and DEL: invisible in logs and redis-cli, and a classic way to
+// smuggle one tenant's id into another's key. Matching them is the point of this expression.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: these are exactly what we refuse
+const controlCharacter = /[\u0000-\u001f\u007f-\u009f]/;
+
+export function hasControlCharacter(text: string): boolean {
+  return controlCharacter.test(text);
+}
+
+/**
+ * Joins segments into a key, refusing empty segments and control characters.
+ *
+ * @example cacheKey('orders', 'summaries', sfAccountId) // 'orders:summaries:001xx'
+ */
+export function cacheKey(...segments: KeySegment[]): string {
+  if (segments.length === 0) throw new CacheError('E_INVALID_KEY', 'cacheKey() needs at least one segment');
+  const parts = segments.map((segment, index) => {
+    if (typeof segment === 'number') {
+      if (!Number.isFinite(segment)) {
+        throw new CacheError('E_INVALID_KEY', `key segment ${index} is not a finite number: ${segment}`);
+      }
+      return String(segment);
+    }
+    if (typeof segment !== 'string') {
+      throw new CacheError(
+        'E_INVALID_KEY',
+        `key segment ${index} must be a string or number, got ${typeof segment}`,
+      );
+    }
+    return segment;
+  });
+  const key = parts.join(KEY_SEPARATOR);
+  assertValidKey(key);
+  return key;
+}
+
+/**
+ * Throws E_INVALID_KEY unless `key` is a non-empty string of non-empty segments with no control
+ * characters and at most `maxBytes` of UTF-8.
+ */
+export function assertValidKey(key: unknown, maxBytes = DEFAULT_MAX_KEY_BYTES): asserts key is string {
+  if (typeof key !== 'string') {
+    throw new CacheError(
+      'E_INVALID_KEY',
+      `a key must be a string, got ${key === null ? 'null' : typeof key}`,
+    );
+  }
+  if (key.length === 0) throw new CacheError('E_INVALID_KEY', 'a key must not be empty');
+  if (controlCharacter.test(key)) {
+    throw new CacheError('E_INVALID_KEY', `key contains a control character: ${JSON.stringify(key)}`, {
+      key,
+    });
+  }
+  // Empty segments would let `a::b` collide with internal keys, which live after a double separator.
+  if (key.startsWith(KEY_SEPARATOR) || key.endsWith(KEY_SEPARATOR) || key.includes('::')) {
+    throw new CacheError('E_INVALID_KEY', `key has an empty segment: ${JSON.stringify(key)}`, { key });
+  }
+  // Byte length only matters for long keys; the UTF-8 length is at most 3x the UTF-16 length.
+  if (key.length * 3 > maxBytes && Buffer.byteLength(key, 'utf8') > maxBytes) {
+    throw new CacheError('E_INVALID_KEY', `key is longer than ${maxBytes} bytes of UTF-8`, {
+      key: `${key.slice(0, 64)}...`,
+    });
+  }
+}
+
+/**
+ * Makes untrusted text literal inside a glob pattern: `*`, `?`, `[`, `]` and `\` are escaped.
+ *
+ * @example cache.deleteByPattern(`orders:${escapeGlob(accountId)}:*`)
+ */
+export function escapeGlob(text: string): string {
+  if (typeof text !== 'string') throw new CacheError('E_INVALID_PATTERN', 'escapeGlob() takes a string');
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+/** Throws E_INVALID_PATTERN for an empty pattern, control characters or an unterminated class. */
+export function assertValidPattern(
+  pattern: unknown,
+  maxBytes = DEFAULT_MAX_KEY_BYTES,
+): asserts pattern is string {
+  if (typeof pattern !== 'string' || pattern.length === 0) {
+    throw new CacheError('E_INVALID_PATTERN', 'a pattern must be a non-empty string');
+  }
+  if (controlCharacter.test(pattern)) {
+    throw new CacheError(
+      'E_INVALID_PATTERN',
+      `pattern contains a control character: ${JSON.stringify(pattern)}`,
+    );
+  }
+  if (Buffer.byteLength(pattern, 'utf8') > maxBytes) {
+    throw new CacheError('E_INVALID_PATTERN', `pattern is longer than ${maxBytes} bytes of UTF-8`);
+  }
+  globToRegExp(pattern);
+}
+
+/**
+ * Compiles a Redis-style glob (`*`, `?`, `[abc]`, `[^a-z]`, `\x`) to an anchored RegExp, for stores
+ * without a native pattern scan and for matching in-flight fetches.
+ */
+export function globToRegExp(pattern: string): RegExp {
+  let source = '^';
+  for (let index = 0; index < pattern.length; index++) {
+    const char = pattern[index] as string;
+    if (char === '\\') {
+      index++;
+      if (index >= pattern.length)
+        throw new CacheError('E_INVALID_PATTERN', 'pattern ends with a lone backslash');
+      source += escapeRegExp(pattern[index] as string);
+    } else if (char === '*') {
+      source += '[\\s\\S]*';
+    } else if (char === '?') {
+      source += '[\\s\\S]';
+    } else if (char === '[') {
+      const end = findClassEnd(pattern, index);
+      if (end < 0)
+        throw new CacheError('E_INVALID_PATTERN', `unterminated [ in pattern ${JSON.stringify(pattern)}`);
+      source += translateClass(pattern.slice(index + 1, end));
+      index = end;
+    } else {
+      source += escapeRegExp(char);
+    }
+  }
+  return new RegExp(`${source}$`);
+}
+
+function findClassEnd(pattern: string, open: number): number {
+  for (let index = open + 1; index < pattern.length; index++) {
+    if (pattern[index] === '\\') index++;
+    else if (pattern[index] === ']' && index > open + 1) return index;
+  }
+  return -1;
+}
+
+function translateClass(body: string): string {
+  let negated = false;
+  let rest = body;
+  if (rest.startsWith('^')) {
+    negated = true;
+    rest = rest.slice(1);
+  }
+  let out = '';
+  for (let index = 0; index < rest.length; index++) {
+    const char = rest[index] as string;
+    if (char === '\\' && index + 1 < rest.length) {
+      index++;
+      out += escapeRegExp(rest[index] as string);
+    } else if (char === '-' && out.length > 0 && index + 1 < rest.length) {
+      out += '-';
+    } else {
+      out += escapeRegExp(char);
+    }
+  }
+  return `[${negated ? '^' : ''}${out}]`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+}

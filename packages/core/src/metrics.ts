@@ -1,0 +1,132 @@
+/** Counters kept per bucket (plain cache calls count under the `default` bucket). */
+export interface BucketCounters {
+  hits: number;
+  misses: number;
+  /** Served past freshness, inside the grace window, because the fetch failed or the store was down. */
+  staleHits: number;
+  /** Callers that joined a fetch already in flight instead of starting their own. */
+  coalesced: number;
+  fetches: number;
+  fetchErrors: number;
+  /** Invalidation operations (invalidate, invalidateAll, invalidateTags, events): not keys. */
+  invalidations: number;
+  storeErrors: number;
+  /** Entries that could not be read back (bad bytes, old format, failed schema): counted misses. */
+  corruptEntries: number;
+  /** Writes abandoned because the store failed: the value was still returned to the caller. */
+  droppedWrites: number;
+}
+
+export interface LatencySummary {
+  count: number;
+  meanMs: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+export interface BucketStats extends BucketCounters {
+  /** hits / (hits + misses), 0 when nothing was read. */
+  hitRatio: number;
+  fetchLatency: LatencySummary;
+}
+
+// Upper bounds in ms; percentiles report the bound of the bucket they fall in. Fixed buckets keep
+// the histogram O(1) in memory whatever the traffic, and map onto a Prometheus histogram.
+export const LATENCY_BOUNDS_MS = [
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  25,
+  50,
+  100,
+  250,
+  500,
+  1_000,
+  2_500,
+  5_000,
+  10_000,
+  30_000,
+  Number.POSITIVE_INFINITY,
+] as const;
+
+export class LatencyHistogram {
+  readonly counts = new Array<number>(LATENCY_BOUNDS_MS.length).fill(0);
+  count = 0;
+  sumMs = 0;
+  maxMs = 0;
+
+  record(ms: number): void {
+    let index = 0;
+    while (ms > (LATENCY_BOUNDS_MS[index] as number)) index++;
+    this.counts[index] = (this.counts[index] as number) + 1;
+    this.count++;
+    this.sumMs += ms;
+    if (ms > this.maxMs) this.maxMs = ms;
+  }
+
+  percentile(fraction: number): number {
+    if (this.count === 0) return 0;
+    const rank = Math.ceil(fraction * this.count);
+    let seen = 0;
+    for (let index = 0; index < this.counts.length; index++) {
+      seen += this.counts[index] as number;
+      if (seen >= rank) return Math.min(LATENCY_BOUNDS_MS[index] as number, this.maxMs);
+    }
+    return this.maxMs;
+  }
+
+  summary(): LatencySummary {
+    return {
+      count: this.count,
+      meanMs: this.count === 0 ? 0 : round(this.sumMs / this.count),
+      p50Ms: round(this.percentile(0.5)),
+      p99Ms: round(this.percentile(0.99)),
+      maxMs: round(this.maxMs),
+    };
+  }
+}
+
+export class BucketMetrics implements BucketCounters {
+  hits = 0;
+  misses = 0;
+  staleHits = 0;
+  coalesced = 0;
+  fetches = 0;
+  fetchErrors = 0;
+  invalidations = 0;
+  storeErrors = 0;
+  corruptEntries = 0;
+  droppedWrites = 0;
+  readonly fetchLatency = new LatencyHistogram();
+
+  constructor(
+    readonly domain: string | undefined,
+    readonly bucket: string,
+  ) {}
+
+  snapshot(): BucketStats {
+    const reads = this.hits + this.misses;
+    return {
+      hits: this.hits,
+      misses: this.misses,
+      staleHits: this.staleHits,
+      coalesced: this.coalesced,
+      fetches: this.fetches,
+      fetchErrors: this.fetchErrors,
+      invalidations: this.invalidations,
+      storeErrors: this.storeErrors,
+      corruptEntries: this.corruptEntries,
+      droppedWrites: this.droppedWrites,
+      hitRatio: reads === 0 ? 0 : round(this.hits / reads),
+      fetchLatency: this.fetchLatency.summary(),
+    };
+  }
+}
+
+function round(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}

@@ -1,0 +1,126 @@
+import { z } from 'zod';
+import type { Codec } from './codec.js';
+import { jsonCodec } from './codec.js';
+import { type Duration, parseDuration } from './duration.js';
+import type { Clock } from './entries.js';
+import { CacheError } from './errors.js';
+import { assertValidKey, DEFAULT_MAX_KEY_BYTES } from './keys.js';
+import type { StoreInput } from './store.js';
+import { isStrategy, type Strategy, ttl } from './strategies.js';
+
+export interface BreakerSettings {
+  /** Consecutive store failures that open the circuit. Default 5. */
+  failureThreshold?: number;
+  /** How long the circuit stays open before a probe. Default 1 s. */
+  cooldown?: Duration;
+}
+
+export interface CacheOptions {
+  /** Our stores, any keyv `KeyvStoreAdapter`, a `Keyv` instance or a `Map`. */
+  store: StoreInput;
+  /** Every key this cache touches starts with `${prefix}:`; pattern operations never leave it. Default `cache`. */
+  prefix?: string;
+  /** Default strategy for plain calls and for domains without one. Default `ttl('5m')`. */
+  strategy?: Strategy;
+  /** Logical expiry uses it. Default `Date.now`. */
+  clock?: Clock;
+  /** How long past freshness an entry is kept, to be served if its fetcher fails. Default 0. */
+  grace?: Duration;
+  /** Deadline for each store operation. Default 250 ms. */
+  operationTimeout?: Duration;
+  /** Deadline for a fetcher; its `signal` is aborted then. Default 30 s; 0 = none. */
+  fetchTimeout?: Duration;
+  breaker?: BreakerSettings;
+  /** Physical lifetime of tag version tokens. Default 7 d; 0 = never expire. */
+  tagTtl?: Duration;
+  /** Longest key accepted, in bytes of UTF-8. Default 2048. */
+  maxKeyBytes?: number;
+  /** How entries are encoded in serializing stores. Default: plain JSON text. */
+  codec?: Codec;
+}
+
+export interface ResolvedOptions {
+  store: StoreInput;
+  prefix: string;
+  strategy: Strategy;
+  clock: Clock;
+  graceMs: number;
+  operationTimeoutMs: number;
+  fetchTimeoutMs: number;
+  breaker: { failureThreshold: number; cooldownMs: number };
+  tagTtlMs: number | undefined;
+  maxKeyBytes: number;
+  codec: Codec;
+}
+
+const durationSchema = z.union([z.number(), z.string()]).optional();
+
+const optionsSchema = z.object({
+  store: z.custom<StoreInput>((value) => typeof value === 'object' && value !== null, 'store is required'),
+  prefix: z.string().optional(),
+  strategy: z
+    .custom<Strategy>(isStrategy, 'strategy must come from ttl(), eventDriven() or hybrid()')
+    .optional(),
+  clock: z
+    .custom<Clock>(
+      (value) => typeof (value as Clock | undefined)?.now === 'function',
+      'clock must have now()',
+    )
+    .optional(),
+  grace: durationSchema,
+  operationTimeout: durationSchema,
+  fetchTimeout: durationSchema,
+  breaker: z
+    .object({ failureThreshold: z.number().int().min(1).optional(), cooldown: durationSchema })
+    .strict()
+    .optional(),
+  tagTtl: durationSchema,
+  maxKeyBytes: z.number().int().min(16).max(65_536).optional(),
+  codec: z
+    .custom<Codec>(
+      (value) =>
+        typeof (value as Codec)?.encode === 'function' && typeof (value as Codec)?.decode === 'function',
+      'codec must have encode() and decode()',
+    )
+    .optional(),
+});
+
+/** Validates createCache options; throws E_INVALID_OPTION naming the offending option. */
+export function resolveOptions(input: CacheOptions): ResolvedOptions {
+  const parsed = optionsSchema.strict().safeParse(input);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map(
+      (issue) => `${issue.path.join('.') || 'options'}: ${issue.message}`,
+    );
+    throw new CacheError('E_INVALID_OPTION', `invalid cache options: ${problems.join('; ')}`, {
+      cause: parsed.error,
+    });
+  }
+  const options = parsed.data;
+  const prefix = options.prefix ?? 'cache';
+  try {
+    assertValidKey(prefix);
+  } catch (error) {
+    throw new CacheError('E_INVALID_OPTION', `invalid prefix: ${(error as Error).message}`, { cause: error });
+  }
+  const operationTimeoutMs = parseDuration((options.operationTimeout ?? 250) as Duration, 'operationTimeout');
+  if (operationTimeoutMs <= 0)
+    throw new CacheError('E_INVALID_OPTION', 'operationTimeout must be greater than 0');
+  const tagTtlMs = parseDuration((options.tagTtl ?? '7d') as Duration, 'tagTtl');
+  return {
+    store: options.store,
+    prefix,
+    strategy: options.strategy ?? ttl('5m'),
+    clock: options.clock ?? { now: Date.now },
+    graceMs: parseDuration((options.grace ?? 0) as Duration, 'grace'),
+    operationTimeoutMs,
+    fetchTimeoutMs: parseDuration((options.fetchTimeout ?? '30s') as Duration, 'fetchTimeout'),
+    breaker: {
+      failureThreshold: options.breaker?.failureThreshold ?? 5,
+      cooldownMs: parseDuration((options.breaker?.cooldown ?? '1s') as Duration, 'breaker.cooldown'),
+    },
+    tagTtlMs: tagTtlMs === 0 ? undefined : tagTtlMs,
+    maxKeyBytes: options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES,
+    codec: options.codec ?? jsonCodec,
+  };
+}

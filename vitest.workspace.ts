@@ -1,0 +1,29 @@
+import { fileURLToPath } from 'node:url';
+import { defineConfig } from 'vitest/config';
+
+// vitest 4 no longer auto-loads a workspace file: this file IS the config (`vitest --config
+// vitest.workspace.ts`), and each package is one project. Workspace packages resolve to their
+// TypeScript sources, so tests never depend on a stale dist/.
+const source = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
+
+const alias = {
+  '@org/cache-core': source('core'),
+  '@org/cache-memory': source('memory'),
+  '@org/cache-testing': source('testing'),
+};
+
+const project = (name: string) => ({
+  resolve: { alias },
+  test: {
+    name,
+    root: `./packages/${name}`,
+    include: ['test/**/*.test.ts'],
+    typecheck: { enabled: false, include: ['test/**/*.test-d.ts'], tsconfig: '../../tsconfig.json' },
+  },
+});
+
+export default defineConfig({
+  test: {
+    projects: [project('core'), project('memory'), project('testing')],
+  },
+});
