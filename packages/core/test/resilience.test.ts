@@ -1,0 +1,138 @@
+import { createCache, isCacheError } from '@org/cache-core';
+import { describe, expect, it } from 'vitest';
+import { faultyStore } from './support/stores.js';
+
+describe('a store that hangs', () => {
+  it('never hangs a caller: reads miss, getOrSet falls back to the fetcher, writes are dropped and counted', async () => {
+    const store = faultyStore();
+    const cache = createCache({
+      store,
+      prefix: 'r',
+      operationTimeout: 40,
+      breaker: { failureThreshold: 1000 },
+    });
+    await cache.set('k', 'before the outage');
+    store.mode = 'hang';
+
+    const started = performance.now();
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.getOrSet('k', () => 'from the source')).toBe('from the source');
+    await cache.set('k2', 'dropped');
+    expect(performance.now() - started).toBeLessThan(2_000);
+
+    const stats = cache.stats().buckets.default;
+    expect(stats?.storeErrors).toBeGreaterThanOrEqual(3);
+    expect(stats?.droppedWrites).toBeGreaterThanOrEqual(2);
+    store.mode = 'ok';
+    expect(await cache.get('k2')).toBeUndefined();
+    expect(await cache.get('k')).toBe('before the outage');
+    await cache.close();
+  });
+
+  it('rejects invalidations with E_STORE_TIMEOUT: a lost invalidation must not look like success', async () => {
+    const store = faultyStore();
+    const cache = createCache({ store, prefix: 'r', operationTimeout: 30 });
+    store.mode = 'hang';
+    await expect(cache.delete('k')).rejects.toMatchObject({ code: 'E_STORE_TIMEOUT' });
+    await expect(cache.invalidateTags(['t'])).rejects.toMatchObject({ code: 'E_STORE_TIMEOUT' });
+    await expect(cache.deleteByPattern('*')).rejects.toSatisfy((error) => isCacheError(error));
+    await cache.close();
+  });
+});
+
+describe('the circuit breaker', () => {
+  it('opens after consecutive failures, fails fast without touching the store, and closes once a probe succeeds', async () => {
+    const store = faultyStore();
+    const cache = createCache({ store, prefix: 'r', breaker: { failureThreshold: 3, cooldown: 100 } });
+    store.mode = 'fail';
+    for (let index = 0; index < 3; index++) expect(await cache.get('k')).toBeUndefined();
+    expect(cache.stats().store.breaker).toBe('open');
+
+    const callsWhenOpen = store.totalCalls();
+    for (let index = 0; index < 50; index++)
+      expect(await cache.getOrSet('k', () => 'fallback')).toBe('fallback');
+    expect(store.totalCalls()).toBe(callsWhenOpen);
+    const health = await cache.health();
+    expect(health.status).toBe('down');
+    expect(health.store.reason).toMatch(/circuit open/);
+
+    store.mode = 'ok';
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await cache.set('k', 'back');
+    expect(cache.stats().store.breaker).toBe('closed');
+    expect(await cache.get('k')).toBe('back');
+    expect((await cache.health()).status).toBe('up');
+    await cache.close();
+  });
+
+  it('re-opens when the probe fails', async () => {
+    const store = faultyStore();
+    const cache = createCache({ store, prefix: 'r', breaker: { failureThreshold: 2, cooldown: 50 } });
+    store.mode = 'fail';
+    await cache.get('a');
+    await cache.get('b');
+    await new Promise((resolve) => setTimeout(resolve, 80));
+    const before = store.totalCalls();
+    await cache.get('probe');
+    expect(store.totalCalls()).toBe(before + 1);
+    expect(cache.stats().store.breaker).toBe('open');
+    await cache.get('c');
+    expect(store.totalCalls()).toBe(before + 1);
+    await cache.close();
+  });
+});
+
+describe('store errors', () => {
+  it('wraps every store failure in a CacheError with the store named and the cause kept', async () => {
+    const store = faultyStore();
+    const cache = createCache({ store, prefix: 'r' });
+    store.mode = 'fail';
+    const error = await cache.delete('k').catch((caught: unknown) => caught);
+    expect(isCacheError(error, 'E_STORE_ERROR')).toBe(true);
+    expect((error as Error).message).toMatch(/connection refused/);
+    expect((error as { cause?: unknown }).cause).toBeInstanceOf(Error);
+    await cache.close();
+  });
+
+  it("survives an adapter's 'error' event (an unhandled one would crash the process)", async () => {
+    const store = faultyStore();
+    const cache = createCache({ store, prefix: 'r' });
+    expect(() =>
+      (store as unknown as { emit(event: string, error: Error): void }).emit(
+        'error',
+        new Error('socket closed'),
+      ),
+    ).not.toThrow();
+    await cache.close();
+  });
+});
+
+describe('health()', () => {
+  it('reports up with latency, degraded when slow, down when the store does not answer', async () => {
+    const store = faultyStore();
+    const cache = createCache({
+      store,
+      prefix: 'r',
+      operationTimeout: 40,
+      breaker: { failureThreshold: 100 },
+    });
+    const up = await cache.health();
+    expect(up.status).toBe('up');
+    expect(up.store.latencyMs).toBeGreaterThanOrEqual(0);
+    expect(Date.parse(up.timestamp)).not.toBeNaN();
+
+    const slowGet = store.get;
+    store.get = (key: string) => new Promise((resolve) => setTimeout(() => resolve(slowGet(key)), 30));
+    const degraded = await cache.health();
+    expect(degraded.status).toBe('degraded');
+    expect(degraded.store.reason).toMatch(/slow/);
+    store.get = slowGet;
+
+    store.mode = 'hang';
+    const down = await cache.health();
+    expect(down.status).toBe('down');
+    expect(down.store.reason).toMatch(/did not answer within 40 ms/);
+    await cache.close();
+    expect((await cache.health()).status).toBe('down');
+  });
+});
