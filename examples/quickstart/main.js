@@ -1,0 +1,79 @@
+// The quick start: what the SDK does for a backend-for-frontend, printed step by step.
+// Runs on the in-memory store, or on Redis when REDIS_URL is set (once @org/cache-redis exists).
+// Plain `node main.js` after `pnpm build`: the packages are real ESM builds, no loader involved.
+import { createCache, eventDriven, loadCacheEnv, ttl } from '@org/cache-core';
+import { memoryStore } from '@org/cache-memory';
+import { z } from 'zod';
+
+const env = loadCacheEnv();
+
+async function chooseStore() {
+  if (env.redisUrl === undefined) return { store: memoryStore({ maxEntries: 10_000 }), label: 'in-memory store' };
+  const redis = await import('@org/cache-redis').catch(() => undefined);
+  if (redis === undefined) {
+    console.error('REDIS_URL is set but @org/cache-redis is not installed in this workspace.');
+    process.exit(1);
+  }
+  return { store: redis.redisStore({ url: env.redisUrl }), label: `Redis at ${new URL(env.redisUrl).host}` };
+}
+
+/** A slow upstream (Salesforce in the real service) that counts its calls. */
+const salesforce = {
+  calls: 0,
+  async orderSummaries(accountId) {
+    this.calls++;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    return [
+      { id: 'ORD-801', accountId, total: 120.5, status: 'Activated', productIds: ['01tA'] },
+      { id: 'ORD-802', accountId, total: 0, status: 'Draft', productIds: ['01tB'] },
+    ];
+  },
+};
+
+const orderSummary = z.object({
+  id: z.string(),
+  accountId: z.string(),
+  total: z.number(),
+  status: z.string(),
+  productIds: z.array(z.string()),
+});
+
+const { store, label } = await chooseStore();
+const cache = createCache({ store, prefix: `quickstart-${process.pid}`, strategy: ttl('5m') });
+const orders = cache.domain('orders', {
+  strategy: eventDriven({ safetyTtl: env.safetyTtlMs }),
+  buckets: { summaries: { schema: z.array(orderSummary) } },
+});
+const summaries = orders.buckets.summaries;
+const productTags = (list) => list.flatMap((order) => order.productIds.map((id) => `product:${id}`));
+const load = (accountId) =>
+  summaries.getOrSet(accountId, () => salesforce.orderSummaries(accountId), { tags: productTags });
+
+console.log(`@org/cache quick start on the ${label}\n`);
+
+const started = performance.now();
+const results = await Promise.all(Array.from({ length: 100 }, () => load('001ACME')));
+const elapsed = Math.round(performance.now() - started);
+console.log(`1. 100 concurrent requests for account 001ACME -> ${salesforce.calls} Salesforce call (${elapsed} ms), ${results.length} answers`);
+
+await load('001ACME');
+console.log(`2. The next request is served from the cache   -> still ${salesforce.calls} call`);
+
+await summaries.invalidate('001ACME');
+await load('001ACME');
+console.log(`3. A change event invalidates the account       -> refetched, ${salesforce.calls} calls`);
+
+await load('001GLOBEX');
+await orders.invalidateTags(['product:01tB']);
+const callsBefore = salesforce.calls;
+await Promise.all([load('001ACME'), load('001GLOBEX')]);
+console.log(
+  `4. Product 01tB changes (tag invalidation)      -> the ${salesforce.calls - callsBefore} accounts that list it refetch`,
+);
+
+console.log('\n5. Stats snapshot (the health payload of the service):');
+console.log(JSON.stringify(orders.stats(), null, 2));
+console.log('\nStore health:', JSON.stringify(await cache.health()));
+
+await cache.deleteByPattern('*');
+await cache.close();
