@@ -18,7 +18,8 @@ const project = (name: string) => ({
     name,
     root: `./packages/${name}`,
     include: ['test/**/*.test.ts'],
-    typecheck: { enabled: false, include: ['test/**/*.test-d.ts'], tsconfig: '../../tsconfig.json' },
+    // Type tests (*.test-d.ts) run with the rest: vitest 4 ignores --typecheck for inline projects.
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: '../../tsconfig.json' },
   },
 });
 

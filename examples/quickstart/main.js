@@ -8,7 +8,8 @@ import { z } from 'zod';
 const env = loadCacheEnv();
 
 async function chooseStore() {
-  if (env.redisUrl === undefined) return { store: memoryStore({ maxEntries: 10_000 }), label: 'in-memory store' };
+  if (env.redisUrl === undefined)
+    return { store: memoryStore({ maxEntries: 10_000 }), label: 'in-memory store' };
   const redis = await import('@org/cache-redis').catch(() => undefined);
   if (redis === undefined) {
     console.error('REDIS_URL is set but @org/cache-redis is not installed in this workspace.');
@@ -54,7 +55,9 @@ console.log(`@org/cache quick start on the ${label}\n`);
 const started = performance.now();
 const results = await Promise.all(Array.from({ length: 100 }, () => load('001ACME')));
 const elapsed = Math.round(performance.now() - started);
-console.log(`1. 100 concurrent requests for account 001ACME -> ${salesforce.calls} Salesforce call (${elapsed} ms), ${results.length} answers`);
+console.log(
+  `1. 100 concurrent requests for account 001ACME -> ${salesforce.calls} Salesforce call (${elapsed} ms), ${results.length} answers`,
+);
 
 await load('001ACME');
 console.log(`2. The next request is served from the cache   -> still ${salesforce.calls} call`);

@@ -12,6 +12,7 @@ import { assertValidKey, KEY_SEPARATOR } from './keys.js';
 import { type MemoizeOptions, memoize } from './memoize.js';
 import type { BucketStats } from './metrics.js';
 import { DEFAULT_BUCKET, MetricsRegistry } from './metrics-registry.js';
+import { recordDroppedWrites } from './observe.js';
 import {
   type GetOrSetOptions,
   invalidateKeys,
@@ -69,14 +70,6 @@ export class Cache {
     const store = new GuardedStore(driver, {
       operationTimeoutMs: resolved.operationTimeoutMs,
       breaker: resolved.breaker,
-      onFailure: (error, operation) =>
-        publish('storeError', () => ({
-          cache: prefix,
-          domain: undefined,
-          bucket: operation,
-          key: error.key,
-          error,
-        })),
     });
     const tags = new TagVersions(
       store,
@@ -199,8 +192,7 @@ export class Cache {
       await context.store.setMany(encoded);
     } catch (error) {
       if (error instanceof CacheError && error.code === 'E_INVALID_VALUE') throw error;
-      scope.metrics.storeErrors++;
-      scope.metrics.droppedWrites += prepared.length;
+      recordDroppedWrites(context, scope, undefined, error, prepared.length);
     }
   }
 
@@ -248,6 +240,7 @@ export class Cache {
   /** Deletes every matching entry; resolves to how many were deleted. Counts as one invalidation. */
   async deleteByPattern(pattern: string): Promise<number> {
     this.#context.assertOpen();
+    patterns.storePatternOf(this.#context, pattern); // a refused pattern is not an invalidation
     this.#context.defaultScope.metrics.invalidations++;
     publish('invalidate', () => ({
       cache: this.prefix,

@@ -15,7 +15,7 @@ import {
   type SetOptions,
   writeValue,
 } from './operations.js';
-import { deleteByPattern } from './pattern-ops.js';
+import { deleteByPattern, storePatternOf } from './pattern-ops.js';
 import type { Scope } from './scope.js';
 import type { Strategy } from './strategies.js';
 
@@ -39,6 +39,12 @@ export interface DomainConfig<B extends BucketConfigs> {
 
 /** A bucket's value type: its schema's output, or `unknown` (each call then infers its own). */
 export type BucketValue<C> = C extends { schema: infer S extends ZodType } ? z.output<S> : unknown;
+
+/**
+ * What a bucket call returns: the schema's output type when the bucket has a schema (the fetcher's
+ * extra fields are stripped at run time), otherwise whatever the caller's type parameter says.
+ */
+export type Resolved<T, V> = unknown extends T ? V : T;
 
 /** `'001'`, `42`, or `['acc_001', 'jp']` for subkeys (`orders:summaries:acc_001:jp`). */
 export type BucketId = KeySegment | readonly KeySegment[];
@@ -70,22 +76,26 @@ export class Bucket<T> {
     return cacheKey(this.domain, this.name, ...segments);
   }
 
-  async get<V extends T = T>(id: BucketId): Promise<V | undefined> {
-    return (await readValue(this.#context, this.#scope, this.#fullKey(id))) as V | undefined;
+  async get<V = T>(id: BucketId): Promise<Resolved<T, V> | undefined> {
+    return (await readValue(this.#context, this.#scope, this.#fullKey(id))) as Resolved<T, V> | undefined;
   }
 
   async set<V extends T = T>(id: BucketId, value: V, options?: SetOptions<V>): Promise<void> {
     await writeValue(this.#context, this.#scope, this.#fullKey(id), value, options as SetOptions<never>);
   }
 
-  getOrSet<V extends T = T>(id: BucketId, fetcher: Fetcher<V>, options?: GetOrSetOptions<V>): Promise<V> {
+  getOrSet<V extends T = T>(
+    id: BucketId,
+    fetcher: Fetcher<V>,
+    options?: GetOrSetOptions<V>,
+  ): Promise<Resolved<T, V>> {
     try {
       this.#context.assertOpen();
       const key = this.#fullKey(id);
       if (typeof fetcher !== 'function')
         throw new CacheError('E_INVALID_OPTION', 'getOrSet() needs a fetcher function');
       const request = resolveWrite(this.#context, this.#scope, options as GetOrSetOptions<never>);
-      return getOrSet(this.#context, key, fetcher, this.#scope, request);
+      return getOrSet(this.#context, key, fetcher, this.#scope, request) as Promise<Resolved<T, V>>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -99,6 +109,8 @@ export class Bucket<T> {
   /** Drops every entry of the bucket; resolves to how many. One invalidation. */
   async invalidateAll(): Promise<number> {
     this.#context.assertOpen();
+    const pattern = `${escapeGlob(this.#prefix)}:*`;
+    storePatternOf(this.#context, pattern); // a store that cannot list keys refuses before counting
     this.#scope.metrics.invalidations++;
     publish('invalidate', () => ({
       cache: this.#context.prefix,
@@ -106,7 +118,7 @@ export class Bucket<T> {
       bucket: this.name,
       kind: 'bucket',
     }));
-    return deleteByPattern(this.#context, `${escapeGlob(this.#prefix)}:*`);
+    return deleteByPattern(this.#context, pattern);
   }
 
   stats(): BucketStats {
@@ -123,13 +135,13 @@ export class Bucket<T> {
   }
 }
 
-export interface DomainStats {
+export interface DomainStats<B extends BucketConfigs = BucketConfigs> {
   /** ISO-8601, when the snapshot was taken. */
   timestamp: string;
   /** Per bucket, plus the domain's total invalidation operations. */
-  metrics: Record<string, BucketStats | number> & { invalidations: number };
+  metrics: { [K in keyof B]: BucketStats } & { invalidations: number };
   /** Fresh window per bucket in seconds; `null` = until invalidated. */
-  ttl: Record<string, number | null>;
+  ttl: { [K in keyof B]: number | null };
 }
 
 /**
@@ -186,8 +198,8 @@ export class Domain<B extends BucketConfigs> {
   }
 
   /** In the seed's health payload shape: `{ timestamp, metrics: { <bucket>: {...}, invalidations }, ttl }`. */
-  stats(): DomainStats {
-    const metrics: Record<string, BucketStats | number> = {};
+  stats(): DomainStats<B> {
+    const metrics: Record<string, BucketStats> = {};
     const ttl: Record<string, number | null> = {};
     let invalidations = this.#metrics.invalidations;
     for (const [bucketName, bucket] of Object.entries(this.buckets) as Array<[string, Bucket<unknown>]>) {
@@ -197,7 +209,11 @@ export class Domain<B extends BucketConfigs> {
       const ttlMs = bucket.scope.strategy.ttlMs;
       ttl[bucketName] = ttlMs === null ? null : ttlMs / 1000;
     }
-    return { timestamp: new Date().toISOString(), metrics: { ...metrics, invalidations }, ttl };
+    return {
+      timestamp: new Date().toISOString(),
+      metrics: { ...metrics, invalidations } as DomainStats<B>['metrics'],
+      ttl: ttl as DomainStats<B>['ttl'],
+    };
   }
 }
 

@@ -108,7 +108,7 @@ function adapterDriver(store: CacheStore): StoreDriver {
     scan(pattern) {
       if (capabilities.scan) return capabilities.scan(pattern, { batchSize: SCAN_BATCH });
       if (hasIterator) return filterInBatches(iteratorKeys(store), pattern);
-      throw unsupported(name, 'pattern operations need a store with scan capability or an iterator');
+      throw new CacheError('E_UNSUPPORTED', `store ${name} cannot list keys`, { store: name });
     },
     memoryUsage: capabilities.memoryUsage
       ? (keys) => (capabilities.memoryUsage as NonNullable<StoreCapabilities['memoryUsage']>)(keys)
@@ -186,8 +186,4 @@ export function estimateBytes(key: string, value: unknown): number | undefined {
   if (value === undefined) return undefined;
   const text = typeof value === 'string' ? value : JSON.stringify(value);
   return Buffer.byteLength(key) + Buffer.byteLength(text ?? '');
-}
-
-function unsupported(store: string, message: string): CacheError {
-  return new CacheError('E_UNSUPPORTED', `store ${store}: ${message}`, { store });
 }

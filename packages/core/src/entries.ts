@@ -152,7 +152,9 @@ export class Entries {
       }
       input = parsed.data;
     }
-    const stored = toJsonValue(input, this.structured, key);
+    // Frozen even for serializing stores: the copy is also what every caller waiting on a fetch
+    // receives, and one caller must not be able to change another's value.
+    const stored = toJsonValue(input, true, key);
     // With a schema, callers get what a later read would give (e.g. dates coerced back).
     const returned = scope.schema === undefined ? stored : scope.schema.parse(stored);
     return { stored, returned };

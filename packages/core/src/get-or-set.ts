@@ -3,6 +3,14 @@ import type { CacheContext } from './context.js';
 import type { ReadOutcome } from './entries.js';
 import { CacheError, FetchTimeoutError } from './errors.js';
 import { publish } from './events.js';
+import {
+  eventOf,
+  recordDroppedWrites,
+  recordHit,
+  recordMiss,
+  recordReadProblem,
+  recordStaleHit,
+} from './observe.js';
 import type { Scope } from './scope.js';
 import { normalizeTags } from './tags.js';
 
@@ -41,35 +49,41 @@ export function getOrSet<T>(
 ): Promise<T> {
   const fast = context.entries.readSync(key, scope);
   if (fast !== undefined && fast.kind === 'fresh') {
-    scope.metrics.hits++;
+    recordHit(context, scope, key);
     return Promise.resolve(fast.value as T);
   }
-  const running = context.coalescer.find(key);
-  if (running?.promise !== undefined) {
-    running.waiters++;
+  let flight = context.coalescer.find(key);
+  if (flight?.promise !== undefined) {
+    flight.waiters++;
     scope.metrics.coalesced++;
-    return running.promise.then((outcome) => settleJoined<T>(outcome as FlightOutcome, scope));
+  } else {
+    flight = context.coalescer.start(key, flightTagsOf(request.tags));
+    flight.promise = runFlight(context, flight, fetcher, scope, request, fast);
   }
-  const flight = context.coalescer.start(key, flightTagsOf(request.tags));
-  const promise = runFlight(context, flight, fetcher, scope, request, fast);
-  flight.promise = promise;
-  return promise.then((outcome) => {
-    if (outcome.source === 'cache') scope.metrics.hits++;
-    else scope.metrics.misses++;
-    return outcome.value as T;
-  });
+  // Every caller is counted once: a hit when the flight found the entry, a miss otherwise
+  // (fetched, stale, or failed), so hits + misses = calls.
+  return (flight.promise as Promise<FlightOutcome>).then(
+    (outcome) => {
+      if (outcome.source === 'cache') {
+        recordHit(context, scope, key);
+      } else {
+        recordMiss(context, scope, key);
+        if (outcome.source === 'stale') recordStaleHit(context, scope, key, outcome.error);
+      }
+      return outcome.value as T;
+    },
+    (error: unknown) => {
+      recordMiss(context, scope, key);
+      throw error;
+    },
+  );
 }
 
 interface FlightOutcome {
   readonly source: 'cache' | 'fetch' | 'stale';
   readonly value: unknown;
-}
-
-function settleJoined<T>(outcome: FlightOutcome, scope: Scope): T {
-  if (outcome.source === 'cache') scope.metrics.hits++;
-  else scope.metrics.misses++;
-  if (outcome.source === 'stale') scope.metrics.staleHits++;
-  return outcome.value as T;
+  /** For `stale`: the fetch error the stale value stands in for. */
+  readonly error?: unknown;
 }
 
 function flightTagsOf(tags: TagsOption<unknown> | undefined): FlightTags {
@@ -89,25 +103,11 @@ async function runFlight(
   try {
     const outcome = known ?? (await context.entries.read(flight.key, scope));
     if (outcome.kind === 'fresh') return { source: 'cache', value: outcome.value };
-    countReadProblem(context, scope, flight.key, outcome);
+    recordReadProblem(context, scope, flight.key, outcome);
     const stale = outcome.kind === 'stale' ? outcome : undefined;
     return await fetchAndStore(context, flight, fetcher, scope, request, stale?.value, stale !== undefined);
   } finally {
     context.coalescer.finish(flight);
-  }
-}
-
-export function countReadProblem(
-  context: CacheContext,
-  scope: Scope,
-  key: string,
-  outcome: ReadOutcome,
-): void {
-  if (outcome.kind === 'corrupt') {
-    scope.metrics.corruptEntries++;
-    publish('corruptEntry', () => eventOf(context, scope, key));
-  } else if (outcome.kind === 'error') {
-    scope.metrics.storeErrors++;
   }
 }
 
@@ -131,9 +131,7 @@ async function fetchAndStore(
     value = await runFetcher(context, flight.key, fetcher, scope, request.fetchTimeoutMs, staleValue);
   } catch (error) {
     if (hasStale) {
-      scope.metrics.staleHits++;
-      publish('staleHit', () => ({ ...eventOf(context, scope, flight.key), error }));
-      return { source: 'stale', value: staleValue };
+      return { source: 'stale', value: staleValue, error };
     }
     throw error;
   }
@@ -143,8 +141,8 @@ async function fetchAndStore(
   const derivedTags =
     typeof request.tags === 'function' ? deriveTags(request.tags, prepared.returned, scope) : [];
   if (!flight.mayWrite(derivedTags)) return { source: 'fetch', value: prepared.returned };
-  if (staticTags.length > 0 && snapshot === undefined) {
-    scope.metrics.droppedWrites++;
+  if (snapshot instanceof Error) {
+    recordDroppedWrites(context, scope, flight.key, snapshot);
     return { source: 'fetch', value: prepared.returned };
   }
   try {
@@ -153,9 +151,8 @@ async function fetchAndStore(
     if (flight.mayWrite(derivedTags)) {
       await context.entries.write(flight.key, prepared.stored, request.ttlMs, request.graceMs, tags);
     }
-  } catch {
-    scope.metrics.storeErrors++;
-    scope.metrics.droppedWrites++;
+  } catch (error) {
+    recordDroppedWrites(context, scope, flight.key, error);
   }
   return { source: 'fetch', value: prepared.returned };
 }
@@ -221,8 +218,4 @@ async function runFetcher(
     scope.metrics.fetchLatency.record(durationMs);
     publish('fetch', () => ({ ...eventOf(context, scope, key), durationMs }));
   }
-}
-
-export function eventOf(context: CacheContext, scope: Scope, key: string) {
-  return { cache: context.prefix, domain: scope.metrics.domain, bucket: scope.metrics.bucket, key };
 }

@@ -6,8 +6,6 @@ export interface GuardOptions {
   /** Deadline for each store operation, in ms. */
   operationTimeoutMs: number;
   breaker: BreakerOptions;
-  /** Told about every failure (after conversion to a CacheError), for metrics and events. */
-  onFailure: (error: CacheError, operation: string) => void;
 }
 
 /**
@@ -21,7 +19,7 @@ export class GuardedStore {
 
   constructor(
     readonly driver: StoreDriver,
-    private readonly options: GuardOptions,
+    options: GuardOptions,
   ) {
     this.breaker = new CircuitBreaker(options.breaker);
     this.deadlineMs = driver.inProcess ? 0 : options.operationTimeoutMs;
@@ -85,7 +83,6 @@ export class GuardedStore {
           cause: this.breaker.lastError,
         },
       );
-      this.options.onFailure(error, operation);
       throw error;
     }
     try {
@@ -98,7 +95,6 @@ export class GuardedStore {
     } catch (raw) {
       const error = toStoreError(raw, operation, this.name, key);
       this.breaker.failed(error);
-      this.options.onFailure(error, operation);
       throw error;
     }
   }

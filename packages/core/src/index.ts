@@ -43,6 +43,7 @@ export type { GetOrSetOptions, SetOptions } from './operations.js';
 export type { BreakerSettings, CacheOptions } from './options.js';
 export {
   type CacheStore,
+  capabilitiesOf,
   type StoreCapabilities,
   type StoreInput,
   type StoreScanOptions,

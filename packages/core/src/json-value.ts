@@ -27,7 +27,7 @@ function copy(
       return value;
     case 'number':
       if (!Number.isFinite(value)) refuse(`${path} is ${value}, which JSON cannot hold`, key);
-      return value;
+      return value === 0 ? 0 : value; // -0 becomes 0, as it does through JSON text
     case 'object':
       break;
     default:

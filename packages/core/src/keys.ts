@@ -2,7 +2,7 @@ import { CacheError } from './errors.js';
 
 /** Separates the segments of a key: `domain:type:identifier[:subkey]`. */
 export const KEY_SEPARATOR = ':';
-/** Default upper bound on a full key (prefix included), in bytes of UTF-8. */
+/** Default upper bound on a key (as passed, without the cache prefix), in bytes of UTF-8. */
 export const DEFAULT_MAX_KEY_BYTES = 2048;
 
 export type KeySegment = string | number;
@@ -61,6 +61,10 @@ export function assertValidKey(key: unknown, maxBytes = DEFAULT_MAX_KEY_BYTES): 
     });
   }
   // Empty segments would let `a::b` collide with internal keys, which live after a double separator.
+  if (!key.isWellFormed()) {
+    // A lone surrogate becomes U+FFFD in UTF-8 stores: two different ids would share one key.
+    throw new CacheError('E_INVALID_KEY', 'key contains a lone UTF-16 surrogate', { key });
+  }
   if (key.startsWith(KEY_SEPARATOR) || key.endsWith(KEY_SEPARATOR) || key.includes('::')) {
     throw new CacheError('E_INVALID_KEY', `key has an empty segment: ${JSON.stringify(key)}`, { key });
   }
@@ -147,19 +151,25 @@ function translateClass(body: string): string {
     negated = true;
     rest = rest.slice(1);
   }
-  let out = '';
-  for (let index = 0; index < rest.length; index++) {
-    const char = rest[index] as string;
-    if (char === '\\' && index + 1 < rest.length) {
+  const members: string[] = [];
+  let index = 0;
+  const next = (): string => {
+    const char = rest[index++] as string;
+    return char === '\\' && index < rest.length ? (rest[index++] as string) : char;
+  };
+  while (index < rest.length) {
+    const first = next();
+    if (rest[index] === '-' && index + 1 < rest.length) {
       index++;
-      out += escapeRegExp(rest[index] as string);
-    } else if (char === '-' && out.length > 0 && index + 1 < rest.length) {
-      out += '-';
+      const last = next();
+      // Redis treats a reversed range like [z-a] as [a-z]; a RegExp would throw.
+      const [low, high] = first <= last ? [first, last] : [last, first];
+      members.push(`${escapeRegExp(low)}-${escapeRegExp(high)}`);
     } else {
-      out += escapeRegExp(char);
+      members.push(escapeRegExp(first));
     }
   }
-  return `[${negated ? '^' : ''}${out}]`;
+  return `[${negated ? '^' : ''}${members.join('')}]`;
 }
 
 function escapeRegExp(text: string): string {

@@ -36,7 +36,7 @@ export function memoize<Args extends unknown[], T>(
     },
     { cache: false, cacheKey: ([callKey]) => callKey },
   );
-  return function memoizedCall(...args: Args): Promise<T> {
+  const memoizedCall = (...args: Args): Promise<T> => {
     let userKey: string;
     try {
       userKey = key(...args);
@@ -54,6 +54,10 @@ export function memoize<Args extends unknown[], T>(
       argumentsByCall.delete(callKey);
     }
   };
+  // Keep the wrapped function's name and arity, as a drop-in replacement should.
+  Object.defineProperty(memoizedCall, 'name', { value: fn.name, configurable: true });
+  Object.defineProperty(memoizedCall, 'length', { value: fn.length, configurable: true });
+  return memoizedCall;
 }
 
 function keyOf(callKey: string): string {

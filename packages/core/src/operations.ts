@@ -3,7 +3,8 @@ import { type Duration, parseDuration } from './duration.js';
 import type { ReadOutcome } from './entries.js';
 import { CacheError } from './errors.js';
 import { publish } from './events.js';
-import { countReadProblem, eventOf, type TagsOption, type WriteRequest } from './get-or-set.js';
+import type { TagsOption, WriteRequest } from './get-or-set.js';
+import { eventOf, recordDroppedWrites, recordHit, recordMiss, recordReadProblem } from './observe.js';
 import type { Scope } from './scope.js';
 import { normalizeTags } from './tags.js';
 
@@ -58,13 +59,11 @@ export function resolveWrite(
 /** Counts a read as a hit or a miss and returns the fresh value, if any. */
 export function settleRead(context: CacheContext, scope: Scope, key: string, outcome: ReadOutcome): unknown {
   if (outcome.kind === 'fresh') {
-    scope.metrics.hits++;
-    publish('hit', () => eventOf(context, scope, key));
+    recordHit(context, scope, key);
     return outcome.value;
   }
-  scope.metrics.misses++;
-  countReadProblem(context, scope, key, outcome);
-  publish('miss', () => eventOf(context, scope, key));
+  recordMiss(context, scope, key);
+  recordReadProblem(context, scope, key, outcome);
   return undefined;
 }
 
@@ -93,9 +92,7 @@ export async function writeValue(
     const snapshot = tags.length > 0 ? await context.tags.snapshot(tags) : undefined;
     await context.entries.write(key, prepared.stored, request.ttlMs, request.graceMs, snapshot);
   } catch (error) {
-    scope.metrics.storeErrors++;
-    scope.metrics.droppedWrites++;
-    publish('storeError', () => ({ ...eventOf(context, scope, key), error }));
+    recordDroppedWrites(context, scope, key, error);
   }
 }
 

@@ -4,7 +4,7 @@ import { jsonCodec } from './codec.js';
 import { type Duration, parseDuration } from './duration.js';
 import type { Clock } from './entries.js';
 import { CacheError } from './errors.js';
-import { assertValidKey, DEFAULT_MAX_KEY_BYTES } from './keys.js';
+import { assertValidKey, DEFAULT_MAX_KEY_BYTES, KEY_SEPARATOR } from './keys.js';
 import type { StoreInput } from './store.js';
 import { isStrategy, type Strategy, ttl } from './strategies.js';
 
@@ -102,6 +102,13 @@ export function resolveOptions(input: CacheOptions): ResolvedOptions {
     assertValidKey(prefix);
   } catch (error) {
     throw new CacheError('E_INVALID_OPTION', `invalid prefix: ${(error as Error).message}`, { cause: error });
+  }
+  // `bff:tenant` nested in `bff` would make one cache's `tenant:secret` another's `secret`.
+  if (prefix.includes(KEY_SEPARATOR)) {
+    throw new CacheError(
+      'E_INVALID_OPTION',
+      `prefix must not contain '${KEY_SEPARATOR}' (prefixes would nest): ${prefix}`,
+    );
   }
   const operationTimeoutMs = parseDuration((options.operationTimeout ?? 250) as Duration, 'operationTimeout');
   if (operationTimeoutMs <= 0)

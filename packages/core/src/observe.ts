@@ -1,0 +1,64 @@
+import type { CacheContext } from './context.js';
+import type { ReadOutcome } from './entries.js';
+import { type CacheEvent, publish } from './events.js';
+import type { Scope } from './scope.js';
+
+/**
+ * Counting and publishing in one place, so stats() and the diagnostics_channel events always
+ * agree: every counted hit, miss or store error is also published, once, with the scope's labels.
+ */
+export function eventOf(context: CacheContext, scope: Scope, key: string | undefined): CacheEvent {
+  return { cache: context.prefix, domain: scope.metrics.domain, bucket: scope.metrics.bucket, key };
+}
+
+export function recordHit(context: CacheContext, scope: Scope, key: string): void {
+  scope.metrics.hits++;
+  publish('hit', () => eventOf(context, scope, key));
+}
+
+export function recordMiss(context: CacheContext, scope: Scope, key: string): void {
+  scope.metrics.misses++;
+  publish('miss', () => eventOf(context, scope, key));
+}
+
+/** A caller served a stale value (inside its grace window) because the fetch failed. */
+export function recordStaleHit(context: CacheContext, scope: Scope, key: string, error: unknown): void {
+  scope.metrics.staleHits++;
+  publish('staleHit', () => ({ ...eventOf(context, scope, key), error }));
+}
+
+export function recordStoreError(
+  context: CacheContext,
+  scope: Scope,
+  key: string | undefined,
+  error: unknown,
+): void {
+  scope.metrics.storeErrors++;
+  publish('storeError', () => ({ ...eventOf(context, scope, key), error }));
+}
+
+export function recordDroppedWrites(
+  context: CacheContext,
+  scope: Scope,
+  key: string | undefined,
+  error: unknown,
+  count = 1,
+): void {
+  recordStoreError(context, scope, key, error);
+  scope.metrics.droppedWrites += count;
+}
+
+/** Counts what made a read fail to produce a value: a corrupt entry or a store error. */
+export function recordReadProblem(
+  context: CacheContext,
+  scope: Scope,
+  key: string,
+  outcome: ReadOutcome,
+): void {
+  if (outcome.kind === 'corrupt') {
+    scope.metrics.corruptEntries++;
+    publish('corruptEntry', () => eventOf(context, scope, key));
+  } else if (outcome.kind === 'error') {
+    recordStoreError(context, scope, key, outcome.error);
+  }
+}

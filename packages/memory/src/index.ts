@@ -1,0 +1,3 @@
+export type { MemoryStore, MemoryStoreStats } from './memory-store.js';
+export { memoryStore } from './memory-store.js';
+export type { MemoryStoreOptions } from './options.js';

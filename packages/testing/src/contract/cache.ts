@@ -1,0 +1,23 @@
+import type { StoreInput } from '@org/cache-core';
+import { defineCacheTest } from './cache-fixture.js';
+import { cacheFreshnessTests } from './cache-freshness.js';
+import { cachePatternTests } from './cache-patterns.js';
+import { cacheValueTests } from './cache-values.js';
+import { defineTest, type StoreSubject, type TestRunner } from './runner.js';
+
+/**
+ * The contract through `createCache({ store, prefix, clock })`: what a user observes whatever the
+ * store. Takes a keyv adapter, a `Keyv` instance or a plain `Map`. Time is a manual clock, so
+ * expiry here is logical; physical expiry is the adapter level's `ttl` flag.
+ */
+export function cacheContractSuite<Store extends StoreInput>(
+  runner: TestRunner,
+  subject: StoreSubject<Store>,
+): void {
+  runner.describe(`${subject.name}: through createCache`, () => {
+    const test = defineCacheTest(defineTest(runner, subject));
+    cacheValueTests(test);
+    cacheFreshnessTests(test, subject.capabilities?.ttl === true);
+    cachePatternTests(test);
+  });
+}

@@ -1,0 +1,19 @@
+export {
+  ChaosController,
+  ChaosError,
+  type ChaosOperation,
+  type ChaosSettings,
+  seededRandom,
+} from './chaos.js';
+export { type ChaosStore, type ChaosStoreOptions, chaosStore } from './chaos-store.js';
+export { type ManualClock, manualClock } from './clock.js';
+export {
+  adapterContractSuite,
+  type CacheSubject,
+  cacheContractSuite,
+  type StoreContractCapabilities,
+  type StoreSubject,
+  storeContractSuite,
+  type TestRunner,
+} from './contract/index.js';
+export { createTestCache, type TestCache, type TestCacheOptions } from './test-cache.js';
