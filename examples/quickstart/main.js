@@ -24,10 +24,13 @@ const salesforce = {
   async orderSummaries(accountId) {
     this.calls++;
     await new Promise((resolve) => setTimeout(resolve, 150));
-    return [
-      { id: 'ORD-801', accountId, total: 120.5, status: 'Activated', productIds: ['01tA'] },
-      { id: 'ORD-802', accountId, total: 0, status: 'Draft', productIds: ['01tB'] },
+    const orders = [
+      { id: `${accountId}-1`, accountId, total: 120.5, status: 'Activated', productIds: ['01tA'] },
     ];
+    // Only ACME has ordered product 01tB: its change must not touch the other accounts.
+    if (accountId === '001ACME')
+      orders.push({ id: `${accountId}-2`, accountId, total: 0, status: 'Draft', productIds: ['01tB'] });
+    return orders;
   },
 };
 
@@ -66,12 +69,12 @@ await summaries.invalidate('001ACME');
 await load('001ACME');
 console.log(`3. A change event invalidates the account       -> refetched, ${salesforce.calls} calls`);
 
-await load('001GLOBEX');
+await Promise.all([load('001GLOBEX'), load('001INITECH')]);
 await orders.invalidateTags(['product:01tB']);
 const callsBefore = salesforce.calls;
-await Promise.all([load('001ACME'), load('001GLOBEX')]);
+await Promise.all([load('001ACME'), load('001GLOBEX'), load('001INITECH')]);
 console.log(
-  `4. Product 01tB changes (tag invalidation)      -> the ${salesforce.calls - callsBefore} accounts that list it refetch`,
+  `4. Product 01tB changes (tag invalidation)      -> ${salesforce.calls - callsBefore} of 3 accounts refetch (only ACME ordered it)`,
 );
 
 console.log('\n5. Stats snapshot (the health payload of the service):');
