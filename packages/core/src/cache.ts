@@ -95,6 +95,7 @@ export class Cache {
       metrics,
       defaultScope,
       fetchTimeoutMs: resolved.fetchTimeoutMs,
+      lease: driver.leases === undefined ? undefined : resolved.lease,
       maxKeyBytes: resolved.maxKeyBytes,
       lifetime,
       fullKey: (key) => {

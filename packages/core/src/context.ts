@@ -1,4 +1,5 @@
 import type { Coalescer } from './coalescer.js';
+import type { LeaseSettings } from './cross-process.js';
 import type { Clock, Entries } from './entries.js';
 import type { GuardedStore } from './guarded-store.js';
 import type { MetricsRegistry } from './metrics-registry.js';
@@ -16,6 +17,8 @@ export interface CacheContext {
   readonly metrics: MetricsRegistry;
   readonly defaultScope: Scope;
   readonly fetchTimeoutMs: number;
+  /** Cross-process leases, when the store has them and they are not disabled. */
+  readonly lease: LeaseSettings | undefined;
   readonly maxKeyBytes: number;
   /** Aborted by close(): running fetchers see it through ctx.signal. */
   readonly lifetime: AbortController;

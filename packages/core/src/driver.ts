@@ -1,6 +1,12 @@
 import { CacheError } from './errors.js';
 import { globToRegExp } from './keys.js';
-import { type CacheStore, capabilitiesOf, type StoreCapabilities, type StoreInput } from './store.js';
+import {
+  type CacheStore,
+  capabilitiesOf,
+  type StoreCapabilities,
+  type StoreInput,
+  type StoreLeases,
+} from './store.js';
 
 export interface DriverEntry {
   key: string;
@@ -22,6 +28,7 @@ export interface StoreDriver {
   readonly scanMode: ScanMode;
   readonly nativeMemoryUsage: boolean;
   readonly getSync: ((key: string) => unknown) | undefined;
+  readonly leases: StoreLeases | undefined;
   readonly target: object;
   get(key: string): Promise<unknown>;
   getMany(keys: string[]): Promise<unknown[]>;
@@ -84,6 +91,7 @@ function adapterDriver(store: CacheStore): StoreDriver {
     scanMode,
     nativeMemoryUsage: typeof capabilities.memoryUsage === 'function',
     getSync: capabilities.getSync?.bind(capabilities),
+    leases: capabilities.leases,
     target: store,
     get,
     getMany: store.getMany
@@ -132,6 +140,7 @@ function mapDriver(map: Map<string, unknown>, name: string): StoreDriver {
     scanMode: 'map',
     nativeMemoryUsage: false,
     getSync: (key) => map.get(key),
+    leases: undefined,
     target: map,
     get: async (key) => map.get(key),
     getMany: async (keys) => keys.map((key) => map.get(key)),

@@ -1,44 +1,20 @@
 import type { Flight, FlightTags } from './coalescer.js';
 import type { CacheContext } from './context.js';
+import { decideFetcher } from './cross-process.js';
 import type { ReadOutcome } from './entries.js';
-import { CacheError, FetchTimeoutError } from './errors.js';
-import { publish } from './events.js';
-import {
-  eventOf,
-  recordDroppedWrites,
-  recordHit,
-  recordMiss,
-  recordReadProblem,
-  recordStaleHit,
-} from './observe.js';
+import { type FlightOutcome, fetchAndStore, type TagsOption, type WriteRequest } from './fetch-and-store.js';
+import { recordHit, recordMiss, recordReadProblem, recordStaleHit } from './observe.js';
+import type { Fetcher } from './run-fetcher.js';
 import type { Scope } from './scope.js';
-import { normalizeTags } from './tags.js';
 
-/** What a fetcher receives. */
-export interface FetchContext {
-  /** The full key being fetched (prefix included). */
-  readonly key: string;
-  /** Aborted when the fetch times out or the cache closes: pass it to fetch/HTTP clients. */
-  readonly signal: AbortSignal;
-  /** The stale value still inside its grace window, when there is one. */
-  readonly staleValue: unknown;
-}
-
-export type Fetcher<T> = (context: FetchContext) => T | Promise<T>;
-
-export type TagsOption<T> = readonly string[] | ((value: T) => readonly string[]);
-
-export interface WriteRequest {
-  ttlMs: number | null;
-  graceMs: number;
-  tags: TagsOption<unknown> | undefined;
-  fetchTimeoutMs: number;
-}
+export type { TagsOption, WriteRequest } from './fetch-and-store.js';
+export type { FetchContext, Fetcher } from './run-fetcher.js';
 
 /**
  * The get-or-set flow for one key: a synchronous hit when the store allows it, otherwise one
  * shared flight per key that reads the store and, on a miss, runs the fetcher once for every
- * concurrent caller. Invalidations reach the flight through the coalescer (no stale writes).
+ * concurrent caller (and, with store leases, for every process). Invalidations reach the flight
+ * through the coalescer (no stale writes).
  */
 export function getOrSet<T>(
   context: CacheContext,
@@ -61,7 +37,7 @@ export function getOrSet<T>(
     flight.promise = runFlight(context, flight, fetcher, scope, request, fast);
   }
   // Every caller is counted once: a hit when the flight found the entry, a miss otherwise
-  // (fetched, stale, or failed), so hits + misses = calls.
+  // (fetched here or by another process, stale, or failed), so hits + misses = calls.
   return (flight.promise as Promise<FlightOutcome>).then(
     (outcome) => {
       if (outcome.source === 'cache') {
@@ -77,13 +53,6 @@ export function getOrSet<T>(
       throw error;
     },
   );
-}
-
-interface FlightOutcome {
-  readonly source: 'cache' | 'fetch' | 'stale';
-  readonly value: unknown;
-  /** For `stale`: the fetch error the stale value stands in for. */
-  readonly error?: unknown;
 }
 
 function flightTagsOf(tags: TagsOption<unknown> | undefined): FlightTags {
@@ -104,118 +73,17 @@ async function runFlight(
     const outcome = known ?? (await context.entries.read(flight.key, scope));
     if (outcome.kind === 'fresh') return { source: 'cache', value: outcome.value };
     recordReadProblem(context, scope, flight.key, outcome);
-    const stale = outcome.kind === 'stale' ? outcome : undefined;
-    return await fetchAndStore(context, flight, fetcher, scope, request, stale?.value, stale !== undefined);
+    const stale = outcome.kind === 'stale' ? { value: outcome.value } : undefined;
+    if (context.lease === undefined || outcome.kind === 'error') {
+      return await fetchAndStore(context, flight, fetcher, scope, request, stale, { kind: 'plain' });
+    }
+    const decision = await decideFetcher(context, flight.key, scope, context.lease);
+    if (decision.kind === 'found') {
+      scope.metrics.coalesced++;
+      return { source: 'remote', value: (decision.outcome as { value: unknown }).value };
+    }
+    return await fetchAndStore(context, flight, fetcher, scope, request, stale, decision.plan);
   } finally {
     context.coalescer.finish(flight);
-  }
-}
-
-async function fetchAndStore(
-  context: CacheContext,
-  flight: Flight,
-  fetcher: Fetcher<unknown>,
-  scope: Scope,
-  request: WriteRequest,
-  staleValue: unknown,
-  hasStale: boolean,
-): Promise<FlightOutcome> {
-  // Static tags are snapshotted before the fetch: an invalidation during the fetch then changes
-  // a token the entry already recorded, so the write is stale for every process, not only this one.
-  const staticTags = Array.isArray(request.tags) ? normalizeTags(request.tags) : [];
-  const snapshot =
-    staticTags.length > 0 ? await context.tags.snapshot(staticTags).catch(() => undefined) : undefined;
-
-  let value: unknown;
-  try {
-    value = await runFetcher(context, flight.key, fetcher, scope, request.fetchTimeoutMs, staleValue);
-  } catch (error) {
-    if (hasStale) {
-      return { source: 'stale', value: staleValue, error };
-    }
-    throw error;
-  }
-  if (value === undefined) return { source: 'fetch', value };
-
-  const prepared = prepareFetched(context, scope, flight.key, value);
-  const derivedTags =
-    typeof request.tags === 'function' ? deriveTags(request.tags, prepared.returned, scope) : [];
-  if (!flight.mayWrite(derivedTags)) return { source: 'fetch', value: prepared.returned };
-  if (snapshot instanceof Error) {
-    recordDroppedWrites(context, scope, flight.key, snapshot);
-    return { source: 'fetch', value: prepared.returned };
-  }
-  try {
-    const tags = derivedTags.length > 0 ? await context.tags.snapshot(derivedTags) : snapshot;
-    // Re-check: an invalidation may have landed while the derived tags were being snapshotted.
-    if (flight.mayWrite(derivedTags)) {
-      await context.entries.write(flight.key, prepared.stored, request.ttlMs, request.graceMs, tags);
-    }
-  } catch (error) {
-    recordDroppedWrites(context, scope, flight.key, error);
-  }
-  return { source: 'fetch', value: prepared.returned };
-}
-
-function prepareFetched(context: CacheContext, scope: Scope, key: string, value: unknown) {
-  try {
-    return context.entries.prepare(value, scope, key);
-  } catch (error) {
-    scope.metrics.fetchErrors++;
-    publish('fetchError', () => ({ ...eventOf(context, scope, key), error }));
-    throw error;
-  }
-}
-
-function deriveTags(derive: (value: unknown) => readonly string[], value: unknown, scope: Scope): string[] {
-  try {
-    return normalizeTags(derive(value));
-  } catch (error) {
-    scope.metrics.fetchErrors++;
-    throw error instanceof CacheError
-      ? error
-      : new CacheError('E_INVALID_OPTION', 'the tags function threw', { cause: error });
-  }
-}
-
-async function runFetcher(
-  context: CacheContext,
-  key: string,
-  fetcher: Fetcher<unknown>,
-  scope: Scope,
-  timeoutMs: number,
-  staleValue: unknown,
-): Promise<unknown> {
-  const controller = new AbortController();
-  const onClose = () => controller.abort(context.lifetime.signal.reason);
-  context.lifetime.signal.addEventListener('abort', onClose, { once: true });
-  let timer: NodeJS.Timeout | undefined;
-  const started = performance.now();
-  scope.metrics.fetches++;
-  try {
-    const fetched = Promise.resolve().then(() => fetcher({ key, signal: controller.signal, staleValue }));
-    if (timeoutMs <= 0) return await fetched;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new FetchTimeoutError(timeoutMs, { key });
-        controller.abort(error);
-        reject(error);
-      }, timeoutMs);
-    });
-    return await Promise.race([fetched, timeout]);
-  } catch (error) {
-    scope.metrics.fetchErrors++;
-    publish('fetchError', () => ({
-      ...eventOf(context, scope, key),
-      durationMs: performance.now() - started,
-      error,
-    }));
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    context.lifetime.signal.removeEventListener('abort', onClose);
-    const durationMs = performance.now() - started;
-    scope.metrics.fetchLatency.record(durationMs);
-    publish('fetch', () => ({ ...eventOf(context, scope, key), durationMs }));
   }
 }

@@ -1,6 +1,7 @@
 import { type BreakerOptions, CircuitBreaker } from './breaker.js';
 import type { DriverEntry, StoreDriver } from './driver.js';
 import { CacheError, StoreTimeoutError, toStoreError } from './errors.js';
+import type { StoreLeases } from './store.js';
 
 export interface GuardOptions {
   /** Deadline for each store operation, in ms. */
@@ -23,6 +24,7 @@ export class GuardedStore {
   ) {
     this.breaker = new CircuitBreaker(options.breaker);
     this.deadlineMs = driver.inProcess ? 0 : options.operationTimeoutMs;
+    this.leases = this.guardLeases();
   }
 
   get name(): string {
@@ -55,6 +57,23 @@ export class GuardedStore {
 
   memoryUsage(keys: string[]): Promise<Array<number | undefined>> {
     return this.run('memoryUsage', () => this.driver.memoryUsage(keys));
+  }
+
+  /** Lease operations under the same deadline and breaker; `undefined` when the store has none. */
+  readonly leases: StoreLeases | undefined;
+
+  private guardLeases(): StoreLeases | undefined {
+    const leases = this.driver.leases;
+    if (leases === undefined) return undefined;
+    return {
+      acquire: (key, ttlMs) => this.run('lease', () => leases.acquire(key, ttlMs), key),
+      commit: (key, token, value, ttlMs) =>
+        this.run('commit', () => leases.commit(key, token, value, ttlMs), key),
+      release: (key, token) => this.run('release', () => leases.release(key, token), key),
+      // Bounded by its own timeout, and it never rejects: no deadline or breaker needed.
+      waitForRelease: (key, timeoutMs) => leases.waitForRelease(key, timeoutMs),
+      revokeMatching: (pattern) => this.run('revokeLeases', () => leases.revokeMatching(pattern)),
+    };
   }
 
   /** Scans with the same deadline and breaker applied to every batch. */

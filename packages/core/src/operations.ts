@@ -3,7 +3,7 @@ import { type Duration, parseDuration } from './duration.js';
 import type { ReadOutcome } from './entries.js';
 import { CacheError } from './errors.js';
 import { publish } from './events.js';
-import type { TagsOption, WriteRequest } from './get-or-set.js';
+import type { TagsOption, WriteRequest } from './fetch-and-store.js';
 import { eventOf, recordDroppedWrites, recordHit, recordMiss, recordReadProblem } from './observe.js';
 import type { Scope } from './scope.js';
 import { normalizeTags } from './tags.js';

@@ -37,6 +37,13 @@ export interface CacheOptions {
   maxKeyBytes?: number;
   /** How entries are encoded in serializing stores. Default: plain JSON text. */
   codec?: Codec;
+  /**
+   * Cross-process coalescing on stores with leases (Redis): one fetch per key per wave across
+   * processes. `ttl` bounds how long a crashed fetcher can hold others up (default 10 s); `wait`
+   * is how long a process waits for another's fetch before fetching itself (default: the ttl).
+   * `false` turns it off.
+   */
+  lease?: false | { ttl?: Duration; wait?: Duration };
 }
 
 export interface ResolvedOptions {
@@ -51,6 +58,7 @@ export interface ResolvedOptions {
   tagTtlMs: number | undefined;
   maxKeyBytes: number;
   codec: Codec;
+  lease: { ttlMs: number; waitMs: number } | undefined;
 }
 
 const durationSchema = z.union([z.number(), z.string()]).optional();
@@ -76,6 +84,9 @@ const optionsSchema = z.object({
     .optional(),
   tagTtl: durationSchema,
   maxKeyBytes: z.number().int().min(16).max(65_536).optional(),
+  lease: z
+    .union([z.literal(false), z.object({ ttl: durationSchema, wait: durationSchema }).strict()])
+    .optional(),
   codec: z
     .custom<Codec>(
       (value) =>
@@ -129,5 +140,14 @@ export function resolveOptions(input: CacheOptions): ResolvedOptions {
     tagTtlMs: tagTtlMs === 0 ? undefined : tagTtlMs,
     maxKeyBytes: options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES,
     codec: options.codec ?? jsonCodec,
+    lease: resolveLease(options.lease),
   };
+}
+
+function resolveLease(lease: false | { ttl?: unknown; wait?: unknown } | undefined) {
+  if (lease === false) return undefined;
+  const ttlMs = parseDuration((lease?.ttl ?? '10s') as Duration, 'lease.ttl');
+  if (ttlMs <= 0) throw new CacheError('E_INVALID_OPTION', 'lease.ttl must be greater than 0');
+  const waitMs = lease?.wait === undefined ? ttlMs : parseDuration(lease.wait as Duration, 'lease.wait');
+  return { ttlMs, waitMs };
 }

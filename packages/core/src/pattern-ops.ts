@@ -81,6 +81,8 @@ export async function deleteByPattern(context: CacheContext, pattern: unknown): 
   // Fetches running for matching keys lose: their results are returned but not written.
   const matcher = globToRegExp(storePattern);
   context.coalescer.invalidateMatching((key) => matcher.test(key));
+  // Other processes' fetches for matching keys lose too, even for keys with no entry yet.
+  await context.store.leases?.revokeMatching(storePattern);
   let deleted = 0;
   for await (const batch of scanStoreKeys(context, pattern)) {
     await context.store.deleteMany(batch);

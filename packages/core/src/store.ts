@@ -31,6 +31,29 @@ export interface StoreCapabilities {
   scan?(pattern: string, options?: StoreScanOptions): AsyncIterable<string[]>;
   /** Approximate bytes held for each key (key, value and overhead); `undefined` for a missing key. */
   memoryUsage?(keys: string[]): Promise<Array<number | undefined>>;
+  /** Cross-process fetch leases: one fetch per key per wave across every process on the store. */
+  leases?: StoreLeases;
+}
+
+/**
+ * Leases let many processes sharing a store fetch a cold key once (Facebook memcache's leases).
+ * The store must also revoke a key's lease whenever `set`, `delete` or `deleteMany` touches the
+ * key: a revoked lease is how an invalidation stops a late write from another process.
+ */
+export interface StoreLeases {
+  /** Takes the lease on `key` for `ttlMs`: a token when this process should fetch, `undefined` when another holds it. */
+  acquire(key: string, ttlMs: number): Promise<string | undefined>;
+  /**
+   * Writes `value` under `key` only if lease `token` still stands, releases it and wakes waiters,
+   * atomically. Resolves to whether the value was written.
+   */
+  commit(key: string, token: string, value: unknown, ttlMs: number | undefined): Promise<boolean>;
+  /** Gives the lease up without writing (the fetch failed or returned nothing) and wakes waiters. */
+  release(key: string, token: string): Promise<void>;
+  /** Resolves when the lease on `key` is gone (committed, released, revoked, expired) or after `timeoutMs`. Never rejects. */
+  waitForRelease(key: string, timeoutMs: number): Promise<void>;
+  /** Revokes the leases of every key matching a store-syntax glob (pattern invalidation). */
+  revokeMatching(pattern: string): Promise<void>;
 }
 
 /** A keyv store adapter, optionally with our capabilities. */

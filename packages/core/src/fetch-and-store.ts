@@ -1,0 +1,146 @@
+import type { Flight } from './coalescer.js';
+import type { CacheContext } from './context.js';
+import { CacheError } from './errors.js';
+import { publish } from './events.js';
+import { eventOf, recordDroppedWrites } from './observe.js';
+import { type Fetcher, runFetcher } from './run-fetcher.js';
+import type { Scope } from './scope.js';
+import { normalizeTags } from './tags.js';
+
+export type TagsOption<T> = readonly string[] | ((value: T) => readonly string[]);
+
+export interface WriteRequest {
+  ttlMs: number | null;
+  graceMs: number;
+  tags: TagsOption<unknown> | undefined;
+  fetchTimeoutMs: number;
+}
+
+/**
+ * How a fetched value may be written: plainly; through a cross-process lease (the write only
+ * lands if no invalidation revoked the lease); or not at all (another process holds the lease
+ * and will write; this process fetched only because it waited too long).
+ */
+export type WritePlan = { kind: 'plain' } | { kind: 'lease'; token: string } | { kind: 'none' };
+
+export interface FlightOutcome {
+  /** `cache`: found fresh; `remote`: written by another process while this one waited. */
+  readonly source: 'cache' | 'remote' | 'fetch' | 'stale';
+  readonly value: unknown;
+  /** For `stale`: the fetch error the stale value stands in for. */
+  readonly error?: unknown;
+}
+
+export interface StaleEntry {
+  readonly value: unknown;
+}
+
+/** Runs the fetch for a flight and writes its value as the plan allows, unless invalidated meanwhile. */
+export async function fetchAndStore(
+  context: CacheContext,
+  flight: Flight,
+  fetcher: Fetcher<unknown>,
+  scope: Scope,
+  request: WriteRequest,
+  stale: StaleEntry | undefined,
+  plan: WritePlan,
+): Promise<FlightOutcome> {
+  // Static tags are snapshotted before the fetch: an invalidation during the fetch then changes
+  // a token the entry already recorded, so the write is stale for every process, not only this one.
+  const staticTags = Array.isArray(request.tags) ? normalizeTags(request.tags) : [];
+  let snapshot: Readonly<Record<string, string>> | undefined;
+  let snapshotError: unknown;
+  if (staticTags.length > 0) {
+    try {
+      snapshot = await context.tags.snapshot(staticTags);
+    } catch (error) {
+      snapshotError = error;
+    }
+  }
+
+  let value: unknown;
+  try {
+    value = await runFetcher(context, flight.key, fetcher, scope, request.fetchTimeoutMs, stale?.value);
+  } catch (error) {
+    await releaseLease(context, flight.key, plan);
+    if (stale !== undefined) return { source: 'stale', value: stale.value, error };
+    throw error;
+  }
+  if (value === undefined) {
+    await releaseLease(context, flight.key, plan);
+    return { source: 'fetch', value };
+  }
+
+  let prepared: ReturnType<typeof prepareFetched>;
+  let derivedTags: string[];
+  try {
+    prepared = prepareFetched(context, scope, flight.key, value);
+    derivedTags =
+      typeof request.tags === 'function' ? deriveTags(request.tags, prepared.returned, scope) : [];
+  } catch (error) {
+    // The value or its tags were refused: the callers must know, and nothing is written.
+    await releaseLease(context, flight.key, plan);
+    throw error;
+  }
+  const returned = prepared.returned;
+  if (plan.kind === 'none' || !flight.mayWrite(derivedTags)) {
+    await releaseLease(context, flight.key, plan);
+    return { source: 'fetch', value: returned };
+  }
+  try {
+    // An entry written without the tags it depends on could never be invalidated by them.
+    if (snapshotError !== undefined) throw snapshotError;
+    const tags = derivedTags.length > 0 ? await context.tags.snapshot(derivedTags) : snapshot;
+    // Re-check: an invalidation may have landed while the derived tags were being snapshotted.
+    if (flight.mayWrite(derivedTags)) await write(context, flight.key, prepared.stored, request, tags, plan);
+    else await releaseLease(context, flight.key, plan);
+  } catch (error) {
+    await releaseLease(context, flight.key, plan);
+    recordDroppedWrites(context, scope, flight.key, error);
+  }
+  return { source: 'fetch', value: returned };
+}
+
+async function write(
+  context: CacheContext,
+  key: string,
+  stored: Parameters<CacheContext['entries']['write']>[1],
+  request: WriteRequest,
+  tags: Readonly<Record<string, string>> | undefined,
+  plan: WritePlan,
+): Promise<void> {
+  if (plan.kind === 'lease' && context.store.leases !== undefined) {
+    const encoded = context.entries.encode(key, stored, request.ttlMs, request.graceMs, tags);
+    // `false` means an invalidation revoked the lease: dropping the write is the point.
+    await context.store.leases.commit(key, plan.token, encoded.stored, encoded.physicalTtlMs);
+    return;
+  }
+  await context.entries.write(key, stored, request.ttlMs, request.graceMs, tags);
+}
+
+async function releaseLease(context: CacheContext, key: string, plan: WritePlan): Promise<void> {
+  if (plan.kind !== 'lease') return;
+  // A lease that cannot be released expires by itself; waiters are bounded by their own timeout.
+  await context.store.leases?.release(key, plan.token).catch(() => {});
+}
+
+function prepareFetched(context: CacheContext, scope: Scope, key: string, value: unknown) {
+  try {
+    return context.entries.prepare(value, scope, key);
+  } catch (error) {
+    scope.metrics.fetchErrors++;
+    publish('fetchError', () => ({ ...eventOf(context, scope, key), error }));
+    throw error;
+  }
+}
+
+function deriveTags(derive: (value: unknown) => readonly string[], value: unknown, scope: Scope): string[] {
+  try {
+    return normalizeTags(derive(value));
+  } catch (error) {
+    scope.metrics.fetchErrors++;
+    throw error instanceof CacheError
+      ? error
+      : new CacheError('E_INVALID_OPTION', 'the tags function threw', { cause: error });
+  }
+}

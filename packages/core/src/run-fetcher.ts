@@ -1,0 +1,63 @@
+import type { CacheContext } from './context.js';
+import { FetchTimeoutError } from './errors.js';
+import { publish } from './events.js';
+import { eventOf } from './observe.js';
+import type { Scope } from './scope.js';
+
+/** What a fetcher receives. */
+export interface FetchContext {
+  /** The full key being fetched (prefix included). */
+  readonly key: string;
+  /** Aborted when the fetch times out or the cache closes: pass it to fetch/HTTP clients. */
+  readonly signal: AbortSignal;
+  /** The stale value still inside its grace window, when there is one. */
+  readonly staleValue: unknown;
+}
+
+export type Fetcher<T> = (context: FetchContext) => T | Promise<T>;
+
+/**
+ * Runs a fetcher under its deadline, with a signal aborted on timeout or cache close, and
+ * records fetches, errors and latency. A synchronous throw counts like a rejection.
+ */
+export async function runFetcher(
+  context: CacheContext,
+  key: string,
+  fetcher: Fetcher<unknown>,
+  scope: Scope,
+  timeoutMs: number,
+  staleValue: unknown,
+): Promise<unknown> {
+  const controller = new AbortController();
+  const onClose = () => controller.abort(context.lifetime.signal.reason);
+  context.lifetime.signal.addEventListener('abort', onClose, { once: true });
+  let timer: NodeJS.Timeout | undefined;
+  const started = performance.now();
+  scope.metrics.fetches++;
+  try {
+    const fetched = Promise.resolve().then(() => fetcher({ key, signal: controller.signal, staleValue }));
+    if (timeoutMs <= 0) return await fetched;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new FetchTimeoutError(timeoutMs, { key });
+        controller.abort(error);
+        reject(error);
+      }, timeoutMs);
+    });
+    return await Promise.race([fetched, timeout]);
+  } catch (error) {
+    scope.metrics.fetchErrors++;
+    publish('fetchError', () => ({
+      ...eventOf(context, scope, key),
+      durationMs: performance.now() - started,
+      error,
+    }));
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    context.lifetime.signal.removeEventListener('abort', onClose);
+    const durationMs = performance.now() - started;
+    scope.metrics.fetchLatency.record(durationMs);
+    publish('fetch', () => ({ ...eventOf(context, scope, key), durationMs }));
+  }
+}
