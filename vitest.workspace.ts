@@ -10,6 +10,7 @@ const alias = {
   '@org/cache-core': source('core'),
   '@org/cache-memory': source('memory'),
   '@org/cache-testing': source('testing'),
+  '@org/cache-redis': source('redis'),
 };
 
 const project = (name: string) => ({
@@ -25,6 +26,6 @@ const project = (name: string) => ({
 
 export default defineConfig({
   test: {
-    projects: [project('core'), project('memory'), project('testing')],
+    projects: [project('core'), project('memory'), project('testing'), project('redis')],
   },
 });

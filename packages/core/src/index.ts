@@ -46,6 +46,7 @@ export {
   capabilitiesOf,
   type StoreCapabilities,
   type StoreInput,
+  type StoreLeases,
   type StoreScanOptions,
   storeCapabilities,
 } from './store.js';

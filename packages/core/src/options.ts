@@ -4,7 +4,7 @@ import { jsonCodec } from './codec.js';
 import { type Duration, parseDuration } from './duration.js';
 import type { Clock } from './entries.js';
 import { CacheError } from './errors.js';
-import { assertValidKey, DEFAULT_MAX_KEY_BYTES, KEY_SEPARATOR } from './keys.js';
+import { DEFAULT_MAX_KEY_BYTES } from './keys.js';
 import type { StoreInput } from './store.js';
 import { isStrategy, type Strategy, ttl } from './strategies.js';
 
@@ -109,16 +109,13 @@ export function resolveOptions(input: CacheOptions): ResolvedOptions {
   }
   const options = parsed.data;
   const prefix = options.prefix ?? 'cache';
-  try {
-    assertValidKey(prefix);
-  } catch (error) {
-    throw new CacheError('E_INVALID_OPTION', `invalid prefix: ${(error as Error).message}`, { cause: error });
-  }
-  // `bff:tenant` nested in `bff` would make one cache's `tenant:secret` another's `secret`.
-  if (prefix.includes(KEY_SEPARATOR)) {
+  // A plain charset keeps the prefix literal everywhere it appears: in globs (no escaping), in
+  // Redis Cluster hash tags (no braces) and between segments (no ':' - `bff:tenant` nested in
+  // `bff` would make one cache's `tenant:secret` another's `secret`).
+  if (!/^[A-Za-z0-9_.-]{1,128}$/.test(prefix)) {
     throw new CacheError(
       'E_INVALID_OPTION',
-      `prefix must not contain '${KEY_SEPARATOR}' (prefixes would nest): ${prefix}`,
+      `prefix must be 1-128 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(prefix)})`,
     );
   }
   const operationTimeoutMs = parseDuration((options.operationTimeout ?? 250) as Duration, 'operationTimeout');

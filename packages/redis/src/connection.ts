@@ -1,0 +1,207 @@
+import {
+  createClient,
+  createCluster,
+  createSentinel,
+  type RedisClientOptions,
+  type RedisClientType,
+  type RedisClusterOptions,
+  type RedisClusterType,
+  type RedisSentinelType,
+} from '@keyv/redis';
+import { CacheError, type Duration, parseDuration } from '@org/cache-core';
+
+type SentinelOptions = Parameters<typeof createSentinel>[0];
+type AnyRedis = RedisClientType | RedisClusterType | RedisSentinelType;
+
+export interface RedisConnectionOptions {
+  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
+  url?: string;
+  /** A client you built (standalone, cluster or sentinel). It is left open when the cache closes: you close it. */
+  client?: AnyRedis;
+  /** A Redis Cluster: `{ rootNodes: [{ url }], defaults?: { password, socket: { tls } } }`. */
+  cluster?: RedisClusterOptions;
+  /** Redis Sentinel: `{ name, sentinelRootNodes: [{ host, port }], nodeClientOptions? }`. */
+  sentinel?: SentinelOptions;
+  /** ACL user and password, when not in the URL. */
+  username?: string;
+  password?: string;
+  /** TLS options (certificates, servername); `rediss://` turns TLS on by itself. */
+  tls?: Record<string, unknown>;
+  /** How long one connection attempt may take. Default 1 s. */
+  connectTimeout?: Duration;
+  /** Upper bound of the reconnect back-off. Default 2 s. */
+  maxReconnectDelay?: Duration;
+  /** Extra node-redis client options, merged last (escape hatch). */
+  clientOptions?: Partial<RedisClientOptions>;
+}
+
+export type RedisMode = 'standalone' | 'cluster' | 'sentinel';
+export type NodeCommand = <T>(args: string[]) => Promise<T>;
+
+/**
+ * One Redis connection as the adapter and the bus use it, whatever the topology. Hardened by
+ * default: commands fail fast while disconnected instead of queueing (node-redis queues forever
+ * by default), connection attempts time out, reconnects back off, and 'error' events are always
+ * listened to (an unhandled one would crash the process) and counted.
+ */
+export class RedisConnection {
+  readonly mode: RedisMode;
+  readonly client: AnyRedis;
+  /** True when the client was given to us: we never close it. */
+  readonly borrowed: boolean;
+  errors = 0;
+  lastError: unknown;
+  #closing: Promise<void> | undefined;
+  /** The first connection attempt, while it is still undecided; then `undefined`. */
+  #firstAttempt: Promise<unknown> | undefined;
+  readonly #onError = (error: unknown) => {
+    this.errors++;
+    this.lastError = error;
+    // The first attempt failed: from now on commands fail fast until Redis is back.
+    this.#firstAttempt = undefined;
+  };
+
+  constructor(options: RedisConnectionOptions) {
+    const given = [options.url, options.client, options.cluster, options.sentinel].filter(
+      (value) => value !== undefined,
+    );
+    if (given.length > 1) {
+      throw new CacheError('E_INVALID_OPTION', 'redis: give one of url, client, cluster or sentinel');
+    }
+    if (options.url !== undefined && !/^rediss?:\/\//.test(options.url)) {
+      throw new CacheError('E_INVALID_OPTION', 'redis: url must start with redis:// or rediss://');
+    }
+    this.borrowed = options.client !== undefined;
+    if (options.client !== undefined) {
+      this.client = options.client;
+      this.mode = modeOf(options.client);
+    } else if (options.cluster !== undefined) {
+      this.mode = 'cluster';
+      this.client = createCluster({
+        ...options.cluster,
+        defaults: { ...hardenedClientOptions(options), ...options.cluster.defaults },
+      }) as unknown as AnyRedis;
+    } else if (options.sentinel !== undefined) {
+      this.mode = 'sentinel';
+      this.client = createSentinel({
+        ...options.sentinel,
+        nodeClientOptions: { ...hardenedClientOptions(options), ...options.sentinel.nodeClientOptions },
+      } as SentinelOptions) as unknown as AnyRedis;
+    } else {
+      this.mode = 'standalone';
+      this.client = createClient({
+        url: options.url ?? 'redis://127.0.0.1:6379',
+        ...hardenedClientOptions(options),
+      }) as unknown as AnyRedis;
+    }
+    this.client.on('error', this.#onError);
+    if (!this.borrowed) {
+      // Connects in the background and keeps retrying: a Redis that is down at start-up must not
+      // stop the service from starting. Commands sent during the first attempt wait for it (core's
+      // deadline still bounds them); once it fails, they fail fast (offline queue disabled).
+      const attempt = (this.client.connect() as Promise<unknown>).then(() => {
+        this.#firstAttempt = undefined;
+      }, this.#onError);
+      this.#firstAttempt = attempt;
+    }
+  }
+
+  /** Connected and accepting commands. */
+  get isReady(): boolean {
+    const client = this.client as { isReady?: boolean; isOpen?: boolean };
+    return client.isReady ?? client.isOpen ?? false;
+  }
+
+  /** Runs one command, routed by its first key on a cluster. */
+  command<T>(args: string[], firstKey?: string, readonly = false): Promise<T> {
+    const firstAttempt = this.#firstAttempt;
+    if (firstAttempt !== undefined && !this.isReady) {
+      return firstAttempt.then(() => this.send<T>(args, firstKey, readonly));
+    }
+    return this.send<T>(args, firstKey, readonly);
+  }
+
+  private send<T>(args: string[], firstKey: string | undefined, readonly: boolean): Promise<T> {
+    switch (this.mode) {
+      case 'cluster':
+        return (this.client as RedisClusterType).sendCommand(firstKey, readonly, args) as Promise<T>;
+      case 'sentinel':
+        return (this.client as RedisSentinelType).sendCommand(readonly, args) as Promise<T>;
+      default:
+        return (this.client as RedisClientType).sendCommand(args) as Promise<T>;
+    }
+  }
+
+  /** A command runner per master node: what SCAN must visit to see every key. */
+  async masters(): Promise<NodeCommand[]> {
+    if (this.mode !== 'cluster') return [(args) => this.command(args)];
+    const cluster = this.client as RedisClusterType;
+    return Promise.all(
+      cluster.masters.map(async (master) => {
+        const node = await cluster.nodeClient(master);
+        return <T>(args: string[]) => node.sendCommand(args) as Promise<T>;
+      }),
+    );
+  }
+
+  /** Closes the client unless it was borrowed. Idempotent; never hangs on a dead server. */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    if (this.borrowed) {
+      this.client.off('error', this.#onError);
+      return;
+    }
+    const client = this.client as { close(): Promise<void>; destroy(): unknown; isOpen?: boolean };
+    try {
+      if (this.isReady) await withTimeout(client.close(), 1_000);
+      else await client.destroy();
+    } catch {
+      await client.destroy();
+    }
+  }
+}
+
+function hardenedClientOptions(options: RedisConnectionOptions): RedisClientOptions {
+  const connectTimeout = parseDuration(options.connectTimeout ?? '1s', 'connectTimeout');
+  const maxDelay = parseDuration(options.maxReconnectDelay ?? '2s', 'maxReconnectDelay');
+  const tls = options.tls === undefined ? {} : { tls: true as const, ...options.tls };
+  return {
+    disableOfflineQueue: true,
+    ...(options.username === undefined ? {} : { username: options.username }),
+    ...(options.password === undefined ? {} : { password: options.password }),
+    socket: {
+      connectTimeout,
+      // Exponential back-off with jitter, forever: the cache must come back when Redis does.
+      reconnectStrategy: (retries: number) =>
+        Math.min(50 * 2 ** retries, maxDelay) + Math.floor(Math.random() * 50),
+      ...tls,
+    },
+    ...options.clientOptions,
+  } as RedisClientOptions;
+}
+
+function modeOf(client: AnyRedis): RedisMode {
+  if ('masters' in client) return 'cluster';
+  if ('getSentinelNode' in client || 'getMasterNode' in client) return 'sentinel';
+  return 'standalone';
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error);
+      },
+    );
+  });
+}

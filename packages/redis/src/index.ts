@@ -1,0 +1,2 @@
+export type { RedisConnectionOptions, RedisMode } from './connection.js';
+export { RedisStore, type RedisStoreOptions, redisStore } from './redis-store.js';

@@ -1,0 +1,105 @@
+import { randomBytes } from 'node:crypto';
+import type { StoreLeases } from '@org/cache-core';
+import type { RedisConnection } from './connection.js';
+import type { LeaseKeys } from './lease-keys.js';
+import { scanKeys } from './scan.js';
+import { commitScript, releaseScript } from './scripts.js';
+import type { Subscriptions } from './subscriptions.js';
+
+const POLL_START_MS = 10;
+const POLL_MAX_MS = 100;
+
+/**
+ * Cross-process fetch leases on Redis. A lease is `SET <lease key> <token> NX PX <ttl>`; the
+ * holder commits through a Lua script that writes only while the lease still holds its token;
+ * the store's set and delete delete the lease (revoking it). Waiters are woken by a pub/sub
+ * message on release and, in case that message is missed (subscriber reconnecting), poll with
+ * back-off: waking is fast when pub/sub works and bounded when it does not.
+ */
+export class RedisLeases implements StoreLeases {
+  private readonly instance = randomBytes(6).toString('base64url');
+  private sequence = 0;
+
+  constructor(
+    private readonly connection: RedisConnection,
+    private readonly keys: LeaseKeys,
+    private readonly subscriptions: Subscriptions,
+    private readonly scanCount: number,
+  ) {}
+
+  async acquire(key: string, ttlMs: number): Promise<string | undefined> {
+    const leaseKey = this.leaseKeyOf(key);
+    const token = `${this.instance}.${(++this.sequence).toString(36)}`;
+    const ttl = String(Math.max(1, Math.ceil(ttlMs)));
+    const reply = await this.connection.command<string | null>(
+      ['SET', leaseKey, token, 'NX', 'PX', ttl],
+      leaseKey,
+    );
+    return reply === 'OK' ? token : undefined;
+  }
+
+  async commit(key: string, token: string, value: unknown, ttlMs: number | undefined): Promise<boolean> {
+    const ttl = ttlMs === undefined ? '' : String(Math.max(1, Math.ceil(ttlMs)));
+    const written = await commitScript.run<number>(
+      this.connection,
+      [key, this.leaseKeyOf(key)],
+      [token, typeof value === 'string' ? value : JSON.stringify(value), ttl, this.keys.channelOf(key)],
+    );
+    return written === 1;
+  }
+
+  async release(key: string, token: string): Promise<void> {
+    await releaseScript.run(this.connection, [key, this.leaseKeyOf(key)], [token, this.keys.channelOf(key)]);
+  }
+
+  async waitForRelease(key: string, timeoutMs: number): Promise<void> {
+    const leaseKey = this.leaseKeyOf(key);
+    const deadline = performance.now() + timeoutMs;
+    let wake: () => void = () => {};
+    const woken = new Promise<void>((resolve) => {
+      wake = resolve;
+    });
+    const unsubscribe = this.subscriptions.onMessage(this.keys.channelOf(key), (message) => {
+      if (message === key) wake();
+    });
+    try {
+      let pause = POLL_START_MS;
+      while (performance.now() < deadline) {
+        const exists = await this.connection
+          .command<number>(['EXISTS', leaseKey], leaseKey, true)
+          .catch(() => 1);
+        if (exists === 0) return;
+        const remaining = deadline - performance.now();
+        if (await raceSleep(woken, Math.min(pause, remaining))) return;
+        pause = Math.min(pause * 2, POLL_MAX_MS);
+      }
+    } finally {
+      unsubscribe();
+    }
+  }
+
+  async revokeMatching(entryPattern: string): Promise<void> {
+    const pattern = this.keys.patternOf(entryPattern);
+    if (pattern === undefined) return;
+    for await (const batch of scanKeys(this.connection, pattern, this.scanCount)) {
+      await Promise.all(batch.map((leaseKey) => this.connection.command(['DEL', leaseKey], leaseKey)));
+    }
+  }
+
+  private leaseKeyOf(key: string): string {
+    const leaseKey = this.keys.of(key);
+    if (leaseKey === undefined) throw new Error(`no lease for key ${key}: not a cache entry key`);
+    return leaseKey;
+  }
+}
+
+/** Resolves true when `woken` settles first, false when `ms` passes first. */
+function raceSleep(woken: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), Math.max(0, ms));
+    woken.then(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}

@@ -1,0 +1,211 @@
+import { EventEmitter } from 'node:events';
+import {
+  CacheError,
+  escapeGlob,
+  type StoreCapabilities,
+  type StoreLeases,
+  storeCapabilities,
+} from '@org/cache-core';
+import calculateSlot from 'cluster-key-slot';
+import { RedisConnection, type RedisConnectionOptions } from './connection.js';
+import { LeaseKeys } from './lease-keys.js';
+import { RedisLeases } from './leases.js';
+import { scanKeys } from './scan.js';
+import { Subscriptions } from './subscriptions.js';
+
+export interface RedisStoreOptions extends RedisConnectionOptions {
+  /** Keys per SCAN round trip for pattern operations. Default 500. */
+  scanCount?: number;
+  /** For keyv users: `clear()` and `iterator()` work on `${namespace}:*` only. Keyv sets it. */
+  namespace?: string;
+}
+
+/**
+ * A keyv store adapter on Redis (node-redis v5, from @keyv/redis), hardened for a cache: commands
+ * fail fast while disconnected, errors are thrown (never turned into silent misses: core decides
+ * what a failure means), TTLs are whole positive milliseconds, and `clear()` never leaves its
+ * namespace. With core it adds native SCAN (every master on a cluster), MEMORY USAGE and
+ * cross-process leases.
+ */
+export class RedisStore extends EventEmitter {
+  readonly connection: RedisConnection;
+  readonly opts: { dialect: 'redis'; url: string };
+  namespace: string | undefined;
+  readonly [storeCapabilities]: StoreCapabilities;
+  private readonly leaseKeys: LeaseKeys;
+  private readonly subscriptions: Subscriptions;
+  private readonly scanCount: number;
+
+  constructor(options: RedisStoreOptions = {}) {
+    super();
+    const { scanCount = 500, namespace, ...connection } = options;
+    if (!Number.isInteger(scanCount) || scanCount < 1) {
+      throw new CacheError('E_INVALID_OPTION', 'redisStore: scanCount must be a positive integer');
+    }
+    this.connection = new RedisConnection(connection);
+    // keyv reads `opts.dialect` to decide whether the adapter can iterate.
+    this.opts = { dialect: 'redis', url: connection.url ?? '' };
+    this.namespace = namespace;
+    this.scanCount = scanCount;
+    this.leaseKeys = new LeaseKeys(this.connection.mode === 'cluster');
+    this.subscriptions = new Subscriptions(this.connection);
+    const leases: StoreLeases = new RedisLeases(
+      this.connection,
+      this.leaseKeys,
+      this.subscriptions,
+      scanCount,
+    );
+    this[storeCapabilities] = {
+      name: this.connection.mode === 'cluster' ? 'redis-cluster' : 'redis',
+      scan: (pattern, scanOptions) =>
+        scanKeys(this.connection, pattern, scanOptions?.batchSize ?? this.scanCount),
+      memoryUsage: (keys) =>
+        Promise.all(
+          keys.map(
+            async (key) =>
+              (await this.command<number | null>(['MEMORY', 'USAGE', key], key, true)) ?? undefined,
+          ),
+        ),
+      leases,
+    };
+  }
+
+  /** The node-redis client, for what the adapter does not cover. */
+  get client() {
+    return this.connection.client;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return (await this.command<string | null>(['GET', key], key, true)) ?? undefined;
+  }
+
+  async getMany(keys: string[]): Promise<Array<string | undefined>> {
+    if (keys.length === 0) return [];
+    if (this.connection.mode !== 'cluster') {
+      const values = await this.command<Array<string | null>>(['MGET', ...keys], keys[0], true);
+      return values.map((value) => value ?? undefined);
+    }
+    // MGET must not cross slots on a cluster: one MGET per slot, in parallel, back in order.
+    const bySlot = new Map<number, number[]>();
+    keys.forEach((key, index) => {
+      const slot = calculateSlot(key);
+      const indexes = bySlot.get(slot);
+      if (indexes === undefined) bySlot.set(slot, [index]);
+      else indexes.push(index);
+    });
+    const result = new Array<string | undefined>(keys.length);
+    await Promise.all(
+      [...bySlot.values()].map(async (indexes) => {
+        const slotKeys = indexes.map((index) => keys[index] as string);
+        const values = await this.command<Array<string | null>>(['MGET', ...slotKeys], slotKeys[0], true);
+        indexes.forEach((index, position) => {
+          result[index] = values[position] ?? undefined;
+        });
+      }),
+    );
+    return result;
+  }
+
+  /** `ttl` in ms: 0 or undefined = no expiry; fractions round up; a negative TTL deletes. */
+  async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
+    const text = typeof value === 'string' ? value : JSON.stringify(value);
+    if (text === undefined)
+      throw new CacheError('E_INVALID_VALUE', 'redisStore: value is not serializable', { key });
+    const px = ttlArgument(ttl, key);
+    if (px === 'expired') {
+      await this.delete(key);
+      return true;
+    }
+    const leaseKey = this.leaseKeys.of(key);
+    // A write revokes any fetch lease on the key: another process's late, older result must not land.
+    const [reply] = await Promise.all([
+      this.command<string | null>(px === undefined ? ['SET', key, text] : ['SET', key, text, 'PX', px], key),
+      leaseKey === undefined ? undefined : this.command(['DEL', leaseKey], leaseKey),
+    ]);
+    return reply === 'OK';
+  }
+
+  async setMany(entries: Array<{ key: string; value: unknown; ttl?: number }>): Promise<void> {
+    for (const entry of entries) ttlArgument(entry.ttl, entry.key);
+    await Promise.all(entries.map((entry) => this.set(entry.key, entry.value, entry.ttl)));
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const leaseKey = this.leaseKeys.of(key);
+    // Deleting revokes the fetch lease too: the invalidation wins over a fetch in flight anywhere.
+    const [deleted] = await Promise.all([
+      this.command<number>(['DEL', key], key),
+      leaseKey === undefined ? undefined : this.command(['DEL', leaseKey], leaseKey),
+    ]);
+    return deleted === 1;
+  }
+
+  async deleteMany(keys: string[]): Promise<boolean> {
+    const results = await Promise.all(keys.map((key) => this.delete(key)));
+    return results.some(Boolean);
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await this.command<number>(['EXISTS', key], key, true)) === 1;
+  }
+
+  async hasMany(keys: string[]): Promise<boolean[]> {
+    return Promise.all(keys.map((key) => this.has(key)));
+  }
+
+  /** Deletes this namespace's keys. Without a namespace it refuses: it never flushes a database. */
+  async clear(): Promise<void> {
+    if (this.namespace === undefined || this.namespace === '') {
+      throw new CacheError(
+        'E_UNSUPPORTED',
+        'redisStore.clear() needs a namespace: it never deletes keys it cannot prove are its own',
+      );
+    }
+    for await (const batch of scanKeys(this.connection, `${escapeGlob(this.namespace)}:*`, this.scanCount)) {
+      await Promise.all(batch.map((key) => this.command(['DEL', key], key)));
+    }
+  }
+
+  /** keyv's iterator: `[key, value]` pairs of `${namespace}:*` (every key without a namespace). */
+  async *iterator(namespace?: string): AsyncGenerator<[string, string]> {
+    const scope = namespace ?? this.namespace;
+    const pattern = scope ? `${escapeGlob(scope)}:*` : '*';
+    for await (const batch of scanKeys(this.connection, pattern, this.scanCount)) {
+      const values = await this.getMany(batch);
+      for (let index = 0; index < batch.length; index++) {
+        const value = values[index];
+        if (value !== undefined) yield [batch[index] as string, value];
+      }
+    }
+  }
+
+  /** Closes what this store opened. A client passed in as `client` stays open. Idempotent. */
+  async disconnect(): Promise<void> {
+    await this.subscriptions.close();
+    await this.connection.close();
+  }
+
+  private command<T>(args: string[], key: string | undefined, readonly = false): Promise<T> {
+    return this.connection.command<T>(args, key, readonly);
+  }
+}
+
+function ttlArgument(ttl: number | undefined, key: string): string | undefined | 'expired' {
+  if (ttl === undefined || ttl === null || ttl === 0 || ttl === Number.POSITIVE_INFINITY) return undefined;
+  if (typeof ttl !== 'number' || Number.isNaN(ttl)) {
+    throw new CacheError('E_INVALID_OPTION', `redisStore: ttl must be a number of ms, got ${String(ttl)}`, {
+      key,
+    });
+  }
+  // Redis refuses fractional or non-positive PX: round up, and treat a past TTL as expired.
+  if (ttl < 0) return 'expired';
+  return String(Math.ceil(ttl));
+}
+
+/**
+ * A Redis store for `createCache({ store: redisStore({ url: process.env.REDIS_URL }) })`, and a
+ * keyv adapter in its own right (`new Keyv({ store: redisStore() })`).
+ */
+export function redisStore(options: RedisStoreOptions = {}): RedisStore {
+  return new RedisStore(options);
+}
