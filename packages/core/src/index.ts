@@ -1,4 +1,5 @@
 export type { BreakerState } from './breaker.js';
+export type { CacheBus } from './bus.js';
 export { Cache, type CacheStats, createCache, type SetManyEntry } from './cache.js';
 export { type Codec, jsonCodec } from './codec.js';
 export {
