@@ -1,0 +1,152 @@
+import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { type RedisServer, redisBinary, startRedisServer } from './redis-server.js';
+import { redisCommand } from './resp.js';
+
+const execFileAsync = promisify(execFile);
+const HOST = '127.0.0.1';
+const SLOTS = 16_384;
+const CREATE_TIMEOUT_MS = 30_000;
+const STATE_TIMEOUT_MS = 20_000;
+
+export interface RedisCluster {
+  /** One master per node, in start order. Each can be killed, paused and restarted like any RedisServer. */
+  nodes: RedisServer[];
+  /** node-redis `createCluster({ rootNodes })` input. */
+  rootNodes: Array<{ url: string }>;
+  /** Stops every node (by pid) and removes their directories. */
+  stop(): Promise<void>;
+}
+
+export interface StartRedisClusterOptions {
+  /** Number of masters, no replicas. Default 3. */
+  masters?: number;
+}
+
+/** Arguments that make a startRedisServer() node a cluster node (config file in the node's own --dir). */
+export function clusterNodeArgs(port: number): string[] {
+  return [
+    '--cluster-enabled',
+    'yes',
+    '--cluster-config-file',
+    `nodes-${port}.conf`,
+    '--cluster-node-timeout',
+    '2000',
+    // Without it a node that was never MEET-ed reports its own address as '' in CLUSTER SLOTS.
+    '--cluster-announce-ip',
+    HOST,
+  ];
+}
+
+/**
+ * Starts a Redis Cluster of `masters` fresh redis-server processes owned by the caller, assigns all
+ * 16384 slots (`redis-cli --cluster create` from 3 masters; CLUSTER ADDSLOTSRANGE + MEET below
+ * that) and waits until every node reports `cluster_state:ok`. Bounded; stops what it started on
+ * failure.
+ */
+export async function startRedisCluster(options: StartRedisClusterOptions = {}): Promise<RedisCluster> {
+  const masters = options.masters ?? 3;
+  if (!Number.isInteger(masters) || masters < 1)
+    throw new Error(`masters must be a positive integer, got ${masters}`);
+  const redisCli = redisBinary('redis-cli');
+  const results = await Promise.allSettled(
+    Array.from({ length: masters }, () => startRedisServer({ args: clusterNodeArgs })),
+  );
+  const nodes = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const stop = async () => {
+    await Promise.all(nodes.map((node) => node.stop()));
+  };
+  try {
+    const failed = results.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (masters >= 3) await createWithRedisCli(redisCli, nodes);
+    else await createBySlotRanges(nodes);
+    await waitForClusterOk(nodes, { timeoutMs: STATE_TIMEOUT_MS });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { nodes, rootNodes: nodes.map((node) => ({ url: node.url })), stop };
+}
+
+async function createWithRedisCli(redisCli: string, nodes: RedisServer[]): Promise<void> {
+  const args = [
+    '--cluster',
+    'create',
+    ...nodes.map((node) => `${HOST}:${node.port}`),
+    '--cluster-replicas',
+    '0',
+    '--cluster-yes',
+  ];
+  try {
+    await execFileAsync(redisCli, args, { timeout: CREATE_TIMEOUT_MS });
+  } catch (error) {
+    const {
+      stdout = '',
+      stderr = '',
+      killed,
+    } = error as { stdout?: string; stderr?: string; killed?: boolean };
+    throw new Error(
+      `redis-cli ${args.join(' ')} ${killed ? `timed out after ${CREATE_TIMEOUT_MS} ms` : 'failed'}: ${
+        (error as Error).message
+      }\nstdout:\n${stdout}\nstderr:\n${stderr}`,
+    );
+  }
+}
+
+/** redis-cli refuses fewer than 3 masters; a 1- or 2-master cluster is assigned by hand. */
+async function createBySlotRanges(nodes: RedisServer[]): Promise<void> {
+  const perNode = Math.ceil(SLOTS / nodes.length);
+  await Promise.all(
+    nodes.map((node, index) =>
+      redisCommand(node.port, [
+        'CLUSTER',
+        'ADDSLOTSRANGE',
+        String(index * perNode),
+        String(Math.min(SLOTS, (index + 1) * perNode) - 1),
+      ]),
+    ),
+  );
+  const [first, ...others] = nodes;
+  for (const node of others) {
+    await redisCommand(first?.port ?? 0, ['CLUSTER', 'MEET', HOST, String(node.port)]);
+  }
+}
+
+/**
+ * Waits until every node answers CLUSTER INFO with `cluster_state:ok` and knows all the given
+ * nodes. Also useful after killing or restarting a node. Throws with each node's last answer.
+ */
+export async function waitForClusterOk(
+  nodes: RedisServer[],
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
+  const { timeoutMs = STATE_TIMEOUT_MS } = options;
+  const deadline = Date.now() + timeoutMs;
+  const last = new Map<number, string>();
+  const isOk = async (node: RedisServer) => {
+    try {
+      const info = String(await redisCommand(node.port, ['CLUSTER', 'INFO'], { timeoutMs: 500 }));
+      last.set(node.port, info);
+      const known = Number(/^cluster_known_nodes:(\d+)/m.exec(info)?.[1]);
+      return /^cluster_state:ok\s*$/m.test(info) && known >= nodes.length;
+    } catch (error) {
+      last.set(node.port, `(${(error as Error).message})`);
+      return false;
+    }
+  };
+  while (Date.now() < deadline) {
+    const states = await Promise.all(nodes.map(isOk));
+    if (states.every(Boolean)) return;
+    await sleep(50);
+  }
+  const report = nodes
+    .map((node) => {
+      const info = last.get(node.port) ?? '(no answer)';
+      const state = /^cluster_(?:state|known_nodes|slots_assigned):.*$/gm;
+      return `  ${node.url} (pid ${node.pid}): ${info.match(state)?.join(', ') ?? info.trim()}`;
+    })
+    .join('\n');
+  throw new Error(`Redis Cluster not ok after ${timeoutMs} ms:\n${report}`);
+}
