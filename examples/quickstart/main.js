@@ -1,21 +1,17 @@
 // The quick start: what the SDK does for a backend-for-frontend, printed step by step.
-// Runs on the in-memory store, or on Redis when REDIS_URL is set (once @org/cache-redis exists).
+// Runs on the in-memory store, or on Redis when REDIS_URL is set.
 // Plain `node main.js` after `pnpm build`: the packages are real ESM builds, no loader involved.
 import { createCache, eventDriven, loadCacheEnv, ttl } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
+import { redisStore } from '@org/cache-redis';
 import { z } from 'zod';
 
 const env = loadCacheEnv();
 
-async function chooseStore() {
+function chooseStore() {
   if (env.redisUrl === undefined)
     return { store: memoryStore({ maxEntries: 10_000 }), label: 'in-memory store' };
-  const redis = await import('@org/cache-redis').catch(() => undefined);
-  if (redis === undefined) {
-    console.error('REDIS_URL is set but @org/cache-redis is not installed in this workspace.');
-    process.exit(1);
-  }
-  return { store: redis.redisStore({ url: env.redisUrl }), label: `Redis at ${new URL(env.redisUrl).host}` };
+  return { store: redisStore({ url: env.redisUrl }), label: `Redis at ${new URL(env.redisUrl).host}` };
 }
 
 /** A slow upstream (Salesforce in the real service) that counts its calls. */
@@ -42,8 +38,9 @@ const orderSummary = z.object({
   productIds: z.array(z.string()),
 });
 
-const { store, label } = await chooseStore();
-const cache = createCache({ store, prefix: `quickstart-${process.pid}`, strategy: ttl('5m') });
+const { store, label } = chooseStore();
+// Short-lived tag tokens: the demo leaves nothing behind in a shared Redis for long.
+const cache = createCache({ store, prefix: 'quickstart', strategy: ttl('5m'), tagTtl: '1h' });
 const orders = cache.domain('orders', {
   strategy: eventDriven({ safetyTtl: env.safetyTtlMs }),
   buckets: { summaries: { schema: z.array(orderSummary) } },
