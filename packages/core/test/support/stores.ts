@@ -99,3 +99,91 @@ export function deferred<T>() {
 export async function flush(turns = 10): Promise<void> {
   for (let index = 0; index < turns; index++) await new Promise((resolve) => setImmediate(resolve));
 }
+
+/**
+ * A Map store with leases, the way the Redis adapter gives them: SET NX with a token, a commit
+ * that writes only while the token holds, and set/delete revoking the lease. Several caches on
+ * one instance stand for several processes on one Redis.
+ */
+export function leasingStore() {
+  const map = new Map<string, unknown>();
+  const leases = new Map<string, { token: string; expires: number }>();
+  const waiters = new Set<() => void>();
+  let sequence = 0;
+  const wake = () => {
+    for (const waiter of [...waiters]) waiter();
+  };
+  const live = (key: string) => {
+    const lease = leases.get(key);
+    if (lease !== undefined && lease.expires <= performance.now()) leases.delete(key);
+    return leases.get(key);
+  };
+  const capabilities: StoreCapabilities = {
+    name: 'test-leasing',
+    leases: {
+      async acquire(key, ttlMs) {
+        if (live(key) !== undefined) return undefined;
+        const token = `t${++sequence}`;
+        leases.set(key, { token, expires: performance.now() + ttlMs });
+        return token;
+      },
+      async commit(key, token, value) {
+        if (live(key)?.token !== token) return false;
+        map.set(key, value);
+        leases.delete(key);
+        wake();
+        return true;
+      },
+      async release(key, token) {
+        if (live(key)?.token === token) leases.delete(key);
+        wake();
+      },
+      waitForRelease(key, timeoutMs) {
+        return new Promise<void>((resolve) => {
+          const done = () => {
+            if (live(key) !== undefined) return;
+            clearTimeout(timer);
+            waiters.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(() => {
+            waiters.delete(done);
+            resolve();
+          }, timeoutMs);
+          waiters.add(done);
+          done();
+        });
+      },
+      async revokeMatching() {
+        leases.clear();
+        wake();
+      },
+    },
+  };
+  const store = {
+    map,
+    leases,
+    opts: {},
+    on() {
+      return store;
+    },
+    get: async (key: string) => map.get(key),
+    set: async (key: string, value: unknown) => {
+      map.set(key, value);
+      leases.delete(key);
+      wake();
+      return true;
+    },
+    delete: async (key: string) => {
+      leases.delete(key);
+      wake();
+      return map.delete(key);
+    },
+    clear: async () => map.clear(),
+    async *iterator() {
+      yield* [...map.entries()];
+    },
+    [storeCapabilities]: capabilities,
+  };
+  return store as unknown as CacheStore & { map: Map<string, unknown>; leases: typeof leases };
+}
