@@ -95,8 +95,8 @@ describe('cross-process leases', () => {
 
   it('can be turned off: each process fetches for itself', async () => {
     const store = leasingStore();
-    const [a, b] = [false, false].map((lease) => {
-      const cache = createCache({ store, prefix: 'bff', lease });
+    const [a, b] = [1, 2].map(() => {
+      const cache = createCache({ store, prefix: 'bff', lease: false });
       caches.push(cache);
       return cache;
     });
