@@ -1,20 +1,11 @@
 import { type Cache, createCache, eventDriven, hybrid, isCacheError, ttl } from '@org/cache-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { manualClock, thrownBy } from './support/helpers.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
-
-function manualClock(start = Date.UTC(2024, 0, 1)) {
-  let now = start;
-  return {
-    now: () => now,
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
 
 const orderSummary = z.object({ id: z.string(), total: z.number() });
 const orderDetail = z.object({
@@ -42,15 +33,6 @@ function setup() {
     },
   });
   return { map, clock, cache, orders };
-}
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a synchronous throw');
 }
 
 describe('domain keys', () => {

@@ -1,14 +1,6 @@
 import { DEFAULT_SAFETY_TTL_MS, eventDriven, isCacheError, loadCacheEnv } from '@org/cache-core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a synchronous throw');
-}
+import { thrownBy } from './support/helpers.js';
 
 afterEach(() => {
   vi.unstubAllEnvs();

@@ -9,6 +9,7 @@ import {
   ttl,
 } from '@org/cache-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { manualClock } from './support/helpers.js';
 
 type Recorded = CacheEvent & { channel: CacheEventName };
 
@@ -35,16 +36,6 @@ afterEach(async () => {
   await Promise.all(open.map((cache) => cache.close()));
   open = [];
 });
-
-function manualClock(start = Date.UTC(2024, 0, 1)) {
-  let now = start;
-  return {
-    now: () => now,
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
 
 let sequence = 0;
 function setup() {

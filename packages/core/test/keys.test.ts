@@ -9,6 +9,7 @@ import {
   isCacheError,
 } from '@org/cache-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { thrownBy } from './support/helpers.js';
 
 let open: Cache[] = [];
 afterEach(async () => {
@@ -19,15 +20,6 @@ afterEach(async () => {
 function track(cache: Cache): Cache {
   open.push(cache);
   return cache;
-}
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a synchronous throw');
 }
 
 /** A keyv-shaped store that fails every operation and counts how often it was touched. */

@@ -1,32 +1,8 @@
 import { type Cache, cacheKey, createCache, isCacheError } from '@org/cache-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { deferred, manualClock, settle } from './support/helpers.js';
 
 const MINUTE = 60_000;
-
-function manualClock(start = Date.UTC(2024, 0, 1)) {
-  let now = start;
-  return {
-    now: () => now,
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  return { promise, resolve, reject };
-}
-
-/** Lets queued promise callbacks run (no timers involved). */
-async function settle(): Promise<void> {
-  for (let index = 0; index < 10; index++) await Promise.resolve();
-}
 
 let open: Cache[] = [];
 afterEach(async () => {

@@ -1,27 +1,6 @@
 import { type Cache, createCache, ttl } from '@org/cache-core';
 import { afterEach, describe, expect, it } from 'vitest';
-
-function manualClock(start = Date.UTC(2024, 0, 1)) {
-  let now = start;
-  return {
-    now: () => now,
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
-
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  const promise = new Promise<T>((res) => {
-    resolve = res;
-  });
-  return { promise, resolve };
-}
-
-async function settle(): Promise<void> {
-  for (let index = 0; index < 10; index++) await Promise.resolve();
-}
+import { deferred, manualClock, settle } from './support/helpers.js';
 
 let open: Cache[] = [];
 afterEach(async () => {

@@ -10,22 +10,12 @@ import {
   ttl,
 } from '@org/cache-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { manualClock, thrownBy } from './support/helpers.js';
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
-
-/** A clock the test moves by hand: expiry follows it, never the wall clock. */
-function manualClock(start = Date.UTC(2024, 0, 1)) {
-  let now = start;
-  return {
-    now: () => now,
-    advance: (ms: number) => {
-      now += ms;
-    },
-  };
-}
 
 let open: Cache[] = [];
 afterEach(async () => {
@@ -39,15 +29,6 @@ function setup(options: Omit<CacheOptions, 'store' | 'clock'> = {}) {
   const cache = createCache({ store: map, prefix: 'st', clock, ...options });
   open.push(cache);
   return { map, clock, cache };
-}
-
-function thrownBy(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (error) {
-    return error;
-  }
-  throw new Error('expected a synchronous throw');
 }
 
 describe('ttl()', () => {

@@ -1,30 +1,14 @@
 import { type Cache, type CacheStore, createCache, isCacheError, storeCapabilities } from '@org/cache-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { structuredStore as inProcessStructuredStore } from './support/stores.js';
 
 // What a user observes about values: exact round trips, refusals that leave the previous entry,
 // no prototype pollution, no corruption by mutation, and corrupt entries as counted misses.
 
 /** An in-process store that keeps values by reference: core's "structured" path (frozen, no JSON). */
 function structuredStore(): { map: Map<string, unknown>; store: CacheStore } {
-  const map = new Map<string, unknown>();
-  const store = {
-    opts: {},
-    on: () => store,
-    get: async (key: string) => map.get(key),
-    set: async (key: string, value: unknown) => {
-      map.set(key, value);
-      return true;
-    },
-    delete: async (key: string) => map.delete(key),
-    clear: async () => map.clear(),
-    [storeCapabilities]: {
-      name: 'test-structured',
-      structuredValues: true,
-      inProcess: true,
-      getSync: (key: string) => map.get(key),
-    },
-  };
-  return { map, store: store as unknown as CacheStore };
+  const store = inProcessStructuredStore();
+  return { map: store.map, store };
 }
 
 const kinds = {

@@ -1,0 +1,27 @@
+/** A clock for `createCache({ clock })` that moves only when the test says so. */
+export function manualClock(start = Date.UTC(2024, 0, 1)) {
+  let now = start;
+  return {
+    now: () => now,
+    advance: (ms: number) => {
+      now += ms;
+    },
+  };
+}
+
+/** The error a synchronous call throws; fails the test if it does not throw. */
+export function thrownBy(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected a synchronous throw');
+}
+
+/** Lets queued promise callbacks run (no timers involved). */
+export async function settle(): Promise<void> {
+  for (let index = 0; index < 10; index++) await Promise.resolve();
+}
+
+export { deferred } from './stores.js';
