@@ -102,7 +102,11 @@ describe('cross-process leases', () => {
     });
     let fetches = 0;
     const gate = deferred<string>();
-    const both = [a, b].map((cache) => cache?.getOrSet('k', () => (fetches++, gate.promise)));
+    const fetcher = () => {
+      fetches++;
+      return gate.promise;
+    };
+    const both = [a, b].map((cache) => cache?.getOrSet('k', fetcher));
     await flush();
     gate.resolve('v');
     await Promise.all(both);

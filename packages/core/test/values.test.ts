@@ -1,4 +1,4 @@
-import { type Cache, type CacheStore, createCache, isCacheError, storeCapabilities } from '@org/cache-core';
+import { type Cache, type CacheStore, createCache, isCacheError } from '@org/cache-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { structuredStore as inProcessStructuredStore } from './support/stores.js';
 
