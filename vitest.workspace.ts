@@ -11,6 +11,7 @@ const alias = {
   '@org/cache-memory': source('memory'),
   '@org/cache-testing': source('testing'),
   '@org/cache-redis': source('redis'),
+  '@org/cache-tiered': source('tiered'),
 };
 
 const project = (name: string) => ({
@@ -26,6 +27,6 @@ const project = (name: string) => ({
 
 export default defineConfig({
   test: {
-    projects: [project('core'), project('memory'), project('testing'), project('redis')],
+    projects: [project('core'), project('memory'), project('testing'), project('redis'), project('tiered')],
   },
 });

@@ -4,6 +4,7 @@ import { CacheError, isCacheError } from './errors.js';
 import type { GuardedStore } from './guarded-store.js';
 import { type JsonValue, toJsonValue } from './json-value.js';
 import type { Scope } from './scope.js';
+import { syncUnknown } from './store.js';
 import { matchesSnapshot, type TagVersions } from './tags.js';
 
 export interface Clock {
@@ -50,7 +51,9 @@ export class Entries {
   readSync(key: string, scope: Scope): ReadOutcome | undefined {
     const getSync = this.store.driver.getSync;
     if (getSync === undefined) return undefined;
-    const envelope = this.decode(getSync(key), key);
+    const raw = getSync(key);
+    if (raw === syncUnknown) return undefined;
+    const envelope = this.decode(raw, key);
     if (envelope === undefined) return MISS;
     if (envelope === null) return CORRUPT;
     if (envelope.tags !== undefined) {

@@ -27,7 +27,7 @@ export {
 export { type CacheEvent, type CacheEventName, cacheChannels } from './events.js';
 export type { FetchContext, Fetcher, TagsOption } from './get-or-set.js';
 export type { CacheHealth, HealthStatus, StoreHealth } from './health.js';
-export type { JsonValue } from './json-value.js';
+export { type JsonValue, parseUntrustedJson } from './json-value.js';
 export {
   assertValidKey,
   cacheKey,
@@ -50,6 +50,7 @@ export {
   type StoreLeases,
   type StoreScanOptions,
   storeCapabilities,
+  syncUnknown,
 } from './store.js';
 export {
   DEFAULT_SAFETY_TTL_MS,

@@ -7,6 +7,12 @@ import type { Keyv, KeyvStoreAdapter } from 'keyv';
  */
 export const storeCapabilities: unique symbol = Symbol.for('@org/cache-core/store-capabilities') as never;
 
+/**
+ * What `getSync` returns when it cannot answer without I/O (a two-tier store whose memory tier
+ * does not hold the key): core then reads asynchronously. Plain `undefined` means "absent".
+ */
+export const syncUnknown: unique symbol = Symbol.for('@org/cache-core/sync-unknown') as never;
+
 export interface StoreScanOptions {
   /** A hint for how many keys to look at per round trip. */
   batchSize?: number;
@@ -22,7 +28,10 @@ export interface StoreCapabilities {
   readonly structuredValues?: boolean;
   /** Every operation completes in-process and cannot hang: core skips per-operation deadlines. */
   readonly inProcess?: boolean;
-  /** Synchronous read of what `set` stored; `undefined` on a miss or an expired entry. */
+  /**
+   * Synchronous read of what `set` stored: `undefined` when absent or expired, `syncUnknown` when
+   * only an asynchronous read can tell.
+   */
   getSync?(key: string): unknown;
   /**
    * Yields batches of raw store keys matching a Redis-style glob (`*`, `?`, `[..]`, `\` escapes).
@@ -31,6 +40,8 @@ export interface StoreCapabilities {
   scan?(pattern: string, options?: StoreScanOptions): AsyncIterable<string[]>;
   /** Approximate bytes held for each key (key, value and overhead); `undefined` for a missing key. */
   memoryUsage?(keys: string[]): Promise<Array<number | undefined>>;
+  /** Milliseconds before `key` expires in the store; `undefined` when it never expires or is absent. */
+  remainingTtl?(key: string): Promise<number | undefined>;
   /** Cross-process fetch leases: one fetch per key per wave across every process on the store. */
   leases?: StoreLeases;
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { CacheError } from './errors.js';
 import type { GuardedStore } from './guarded-store.js';
 import { hasControlCharacter } from './keys.js';
+import { syncUnknown } from './store.js';
 
 const MAX_TAG_LENGTH = 512;
 
@@ -38,11 +39,17 @@ export class TagVersions {
     return values.map(asToken);
   }
 
-  /** Synchronous current tokens, when the store reads synchronously; otherwise `undefined`. */
+  /** Synchronous current tokens, when the store can answer them all synchronously; otherwise `undefined`. */
   currentSync(tags: readonly string[]): Array<string | undefined> | undefined {
     const getSync = this.store.driver.getSync;
     if (!getSync) return undefined;
-    return tags.map((tag) => asToken(getSync(this.keyOf(tag))));
+    const tokens: Array<string | undefined> = [];
+    for (const tag of tags) {
+      const raw = getSync(this.keyOf(tag));
+      if (raw === syncUnknown) return undefined;
+      tokens.push(asToken(raw));
+    }
+    return tokens;
   }
 
   /** The tokens an entry should record: current ones, with tokens created for tags that have none. */

@@ -115,7 +115,8 @@ export class RedisConnection {
   /** Runs one command, routed by its first key on a cluster. */
   command<T>(args: string[], firstKey?: string, readonly = false): Promise<T> {
     const firstAttempt = this.#firstAttempt;
-    if (firstAttempt !== undefined && !this.isReady) {
+    // Not `isReady`: a cluster client reports itself open before it has discovered its slots.
+    if (firstAttempt !== undefined) {
       return firstAttempt.then(() => this.send<T>(args, firstKey, readonly));
     }
     return this.send<T>(args, firstKey, readonly);

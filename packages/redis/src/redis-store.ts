@@ -66,6 +66,10 @@ export class RedisStore extends EventEmitter {
               (await this.command<number | null>(['MEMORY', 'USAGE', key], key, true)) ?? undefined,
           ),
         ),
+      remainingTtl: async (key) => {
+        const ttl = await this.command<number>(['PTTL', key], key, true);
+        return ttl >= 0 ? ttl : undefined;
+      },
       leases,
     };
   }

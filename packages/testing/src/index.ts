@@ -16,4 +16,5 @@ export {
   storeContractSuite,
   type TestRunner,
 } from './contract/index.js';
+export { type MemoryBusEndpoint, type MemoryBusHub, memoryBusHub } from './memory-bus.js';
 export { createTestCache, type TestCache, type TestCacheOptions } from './test-cache.js';

@@ -1,0 +1,2 @@
+export type { CoherenceStats } from './coherence.js';
+export { type TieredStats, TieredStore, type TieredStoreOptions, tieredStore } from './tiered-store.js';

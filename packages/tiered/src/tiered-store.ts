@@ -1,0 +1,268 @@
+import { EventEmitter } from 'node:events';
+import {
+  type CacheBus,
+  CacheError,
+  type CacheStore,
+  capabilitiesOf,
+  type Duration,
+  parseDuration,
+  type StoreCapabilities,
+  type StoreLeases,
+  storeCapabilities,
+  syncUnknown,
+} from '@org/cache-core';
+import { Coherence, type CoherenceStats, type Invalidation } from './coherence.js';
+import { fromL2, l1TtlFor, toL2 } from './l2-format.js';
+
+export interface TieredStoreOptions {
+  /** The in-process tier: `memoryStore()` (it must read synchronously and keep values by reference). */
+  l1: CacheStore;
+  /** The shared tier: `redisStore()`, or any keyv adapter. */
+  l2: CacheStore;
+  /**
+   * Keeps every instance's L1 coherent: `redisBus()`. Without a bus, other instances' writes are
+   * seen only when this instance's L1 copies expire: use that for a single instance only.
+   */
+  bus?: CacheBus;
+  /** Upper bound on an L1 copy's life, whatever L2 says. Default 1 minute. */
+  l1Ttl?: Duration;
+  /** Bus messages kept for retry while publishing fails. Default 1000. */
+  busQueueSize?: number;
+}
+
+export interface TieredStats {
+  l1Hits: number;
+  l2Reads: number;
+  /** Times L1 was dropped whole because the bus disconnected or lost messages. */
+  l1Resets: number;
+  bus: CoherenceStats | undefined;
+}
+
+/**
+ * L1 in memory in front of a shared L2, as one store for `createCache`. Reads: L1, then L2 (an L2
+ * hit fills L1 for at most L2's remaining lifetime and `l1Ttl`). Writes and deletes: L2 first,
+ * then L1, then a bus message so other instances drop their copies. While the bus is down, or
+ * after it lost messages, L1 is dropped and bypassed until messages flow again.
+ *
+ * An L1 hit is a synchronous map lookup of a frozen object: no JSON, no clone, no await.
+ */
+export class TieredStore extends EventEmitter {
+  readonly opts: { dialect: 'redis'; url: string };
+  namespace: string | undefined;
+  readonly [storeCapabilities]: StoreCapabilities;
+  readonly stats: TieredStats = { l1Hits: 0, l2Reads: 0, l1Resets: 0, bus: undefined };
+  private readonly l1: CacheStore;
+  private readonly l2: CacheStore;
+  private readonly l1Get: (key: string) => unknown;
+  private readonly l2Capabilities: StoreCapabilities | undefined;
+  private readonly l1TtlMs: number;
+  private readonly coherence: Coherence | undefined;
+  /** False while L1 cannot be trusted (bus down): reads go to L2 and L1 is not filled. */
+  private trusted = true;
+
+  constructor(options: TieredStoreOptions) {
+    super();
+    const l1Capabilities = capabilitiesOf(options?.l1 ?? {});
+    const getSync = l1Capabilities?.getSync;
+    if (getSync === undefined || l1Capabilities?.structuredValues !== true) {
+      throw new CacheError(
+        'E_INVALID_OPTION',
+        'tieredStore: l1 must be an in-process store such as memoryStore()',
+      );
+    }
+    if (typeof options.l2?.get !== 'function')
+      throw new CacheError('E_INVALID_OPTION', 'tieredStore: l2 is required');
+    this.l1 = options.l1;
+    this.l2 = options.l2;
+    this.l1Get = getSync;
+    this.l2Capabilities = capabilitiesOf(options.l2);
+    this.l1TtlMs = parseDuration(options.l1Ttl ?? '1m', 'l1Ttl');
+    this.opts = { dialect: 'redis', url: '' };
+    if (options.bus !== undefined) {
+      this.coherence = new Coherence(
+        options.bus,
+        {
+          invalidate: (invalidation) => void this.dropFromL1(invalidation),
+          distrust: () => {
+            this.trusted = false;
+            this.stats.l1Resets++;
+            void this.l1.clear();
+          },
+          trust: () => {
+            this.trusted = options.bus?.connected !== false;
+          },
+        },
+        options.busQueueSize ?? 1000,
+      );
+      this.stats.bus = this.coherence.stats;
+      this.trusted = options.bus.connected;
+    }
+    this[storeCapabilities] = this.capabilities();
+  }
+
+  async get(key: string): Promise<unknown> {
+    const local = this.readL1(key);
+    if (local !== syncUnknown) return local;
+    return this.readL2(key);
+  }
+
+  async getMany(keys: string[]): Promise<unknown[]> {
+    const values = keys.map((key) => this.readL1(key));
+    const missing = keys.filter((_, index) => values[index] === syncUnknown);
+    if (missing.length === 0) return values;
+    this.stats.l2Reads += missing.length;
+    const fetched = await (this.l2.getMany?.(missing) ?? Promise.all(missing.map((key) => this.l2.get(key))));
+    let next = 0;
+    return values.map((value, index) => {
+      if (value !== syncUnknown) return value;
+      const parsed = fromL2(fetched[next++]);
+      if (parsed !== undefined) this.fillL1(keys[index] as string, parsed, undefined);
+      return parsed;
+    });
+  }
+
+  async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
+    await this.l2.set(key, toL2(value), ttl);
+    await this.writeL1(key, value, ttl);
+    this.coherence?.publish({ keys: [key] });
+    return true;
+  }
+
+  async setMany(entries: Array<{ key: string; value: unknown; ttl?: number }>): Promise<void> {
+    const forL2 = entries.map((entry) => ({ key: entry.key, value: toL2(entry.value), ttl: entry.ttl }));
+    if (this.l2.setMany) await this.l2.setMany(forL2);
+    else await Promise.all(forL2.map((entry) => this.l2.set(entry.key, entry.value, entry.ttl)));
+    await Promise.all(entries.map((entry) => this.writeL1(entry.key, entry.value, entry.ttl)));
+    this.coherence?.publish({ keys: entries.map((entry) => entry.key) });
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const deleted = await this.l2.delete(key);
+    await this.l1.delete(key);
+    this.coherence?.publish({ keys: [key] });
+    return deleted;
+  }
+
+  async deleteMany(keys: string[]): Promise<boolean> {
+    const results = await Promise.all(keys.map((key) => this.l2.delete(key)));
+    await Promise.all(keys.map((key) => this.l1.delete(key)));
+    this.coherence?.publish({ keys });
+    return results.some(Boolean);
+  }
+
+  async has(key: string): Promise<boolean> {
+    return (await this.get(key)) !== undefined;
+  }
+
+  async clear(): Promise<void> {
+    await this.l2.clear();
+    await this.l1.clear();
+    this.coherence?.publish({ all: true });
+  }
+
+  async *iterator(namespace?: string): AsyncGenerator<[string, unknown]> {
+    if (typeof this.l2.iterator !== 'function') return;
+    for await (const [key, value] of this.l2.iterator(namespace ?? this.namespace)) {
+      yield [key as string, fromL2(value)];
+    }
+  }
+
+  /** Stops the bus protocol and disconnects both tiers (each store decides what it owns). */
+  async disconnect(): Promise<void> {
+    await this.coherence?.close();
+    await Promise.all([this.l1.disconnect?.(), this.l2.disconnect?.()]);
+  }
+
+  /** L1's answer, or `syncUnknown` when only L2 can tell. */
+  private readL1(key: string): unknown {
+    if (!this.trusted) return syncUnknown;
+    const value = this.l1Get(key);
+    if (value === undefined) return syncUnknown;
+    this.stats.l1Hits++;
+    return value;
+  }
+
+  private async readL2(key: string): Promise<unknown> {
+    this.stats.l2Reads++;
+    const remaining = this.l2Capabilities?.remainingTtl;
+    const [raw, ttl] = await Promise.all([
+      this.l2.get(key),
+      remaining === undefined ? undefined : remaining(key).catch(() => undefined),
+    ]);
+    const value = fromL2(raw);
+    if (value !== undefined) this.fillL1(key, value, ttl);
+    return value;
+  }
+
+  private fillL1(key: string, value: unknown, l2TtlMs: number | undefined): void {
+    if (!this.trusted) return;
+    const ttl = l1TtlFor(value, l2TtlMs, this.l1TtlMs);
+    if (ttl > 0) void this.l1.set(key, value, ttl);
+  }
+
+  private async writeL1(key: string, value: unknown, ttl: number | undefined): Promise<void> {
+    if (!this.trusted) {
+      await this.l1.delete(key);
+      return;
+    }
+    await this.l1.set(key, value, Math.min(ttl && ttl > 0 ? ttl : this.l1TtlMs, this.l1TtlMs));
+  }
+
+  private async dropFromL1(invalidation: Invalidation): Promise<void> {
+    if ('keys' in invalidation) {
+      for (const key of invalidation.keys) await this.l1.delete(key);
+    } else if ('patterns' in invalidation) {
+      const scan = capabilitiesOf(this.l1)?.scan;
+      if (scan === undefined) {
+        await this.l1.clear();
+        return;
+      }
+      for (const pattern of invalidation.patterns) {
+        for await (const batch of scan(pattern)) for (const key of batch) await this.l1.delete(key);
+      }
+    } else {
+      await this.l1.clear();
+    }
+  }
+
+  private capabilities(): StoreCapabilities {
+    const l2 = this.l2Capabilities;
+    const capabilities: StoreCapabilities = {
+      name: `tiered(${capabilitiesOf(this.l1)?.name ?? 'l1'}+${l2?.name ?? 'l2'})`,
+      structuredValues: true,
+      getSync: (key) => this.readL1(key),
+      ...(l2?.scan === undefined ? {} : { scan: l2.scan }),
+      ...(l2?.memoryUsage === undefined ? {} : { memoryUsage: l2.memoryUsage }),
+      ...(l2?.remainingTtl === undefined ? {} : { remainingTtl: l2.remainingTtl }),
+    };
+    if (l2?.leases !== undefined) capabilities.leases = this.leasesThrough(l2.leases);
+    return capabilities;
+  }
+
+  /** The lease lives in L2; a commit also updates L1 and tells the other instances. */
+  private leasesThrough(leases: StoreLeases): StoreLeases {
+    return {
+      acquire: (key, ttlMs) => leases.acquire(key, ttlMs),
+      release: (key, token) => leases.release(key, token),
+      waitForRelease: (key, timeoutMs) => leases.waitForRelease(key, timeoutMs),
+      commit: async (key, token, value, ttlMs) => {
+        const written = await leases.commit(key, token, toL2(value), ttlMs);
+        if (written) {
+          await this.writeL1(key, value, ttlMs);
+          this.coherence?.publish({ keys: [key] });
+        }
+        return written;
+      },
+      revokeMatching: async (pattern) => {
+        await leases.revokeMatching(pattern);
+        await this.dropFromL1({ patterns: [pattern] });
+        this.coherence?.publish({ patterns: [pattern] });
+      },
+    };
+  }
+}
+
+/** A two-tier store: `createCache({ store: tieredStore({ l1: memoryStore(), l2: redisStore(), bus: redisBus() }) })`. */
+export function tieredStore(options: TieredStoreOptions): TieredStore {
+  return new TieredStore(options);
+}
