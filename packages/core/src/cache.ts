@@ -26,7 +26,7 @@ import {
 } from './operations.js';
 import { type CacheOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import * as patterns from './pattern-ops.js';
-import type { Scope } from './scope.js';
+import { createScope } from './scope.js';
 import { TagVersions } from './tags.js';
 
 export interface CacheStats {
@@ -77,12 +77,13 @@ export class Cache {
       resolved.tagTtlMs,
     );
     const lifetime = new AbortController();
-    const defaultScope: Scope = {
-      metrics: metrics.bucket(undefined, DEFAULT_BUCKET),
-      strategy: resolved.strategy,
-      schema: undefined,
-      graceMs: resolved.graceMs,
-    };
+    const defaultScope = createScope(
+      metrics.bucket(undefined, DEFAULT_BUCKET),
+      resolved.strategy,
+      undefined,
+      resolved.graceMs,
+      resolved.fetchTimeoutMs,
+    );
     this.#options = resolved;
     this.#driver = driver;
     this.#context = {

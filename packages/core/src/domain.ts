@@ -16,7 +16,7 @@ import {
   writeValue,
 } from './operations.js';
 import { deleteByPattern, storePatternOf } from './pattern-ops.js';
-import type { Scope } from './scope.js';
+import { createScope, type Scope } from './scope.js';
 import type { Strategy } from './strategies.js';
 
 export interface BucketConfig<S extends ZodType = ZodType> {
@@ -178,15 +178,13 @@ export class Domain<B extends BucketConfigs> {
     const buckets: Record<string, Bucket<unknown>> = {};
     for (const [bucketName, bucket] of Object.entries(config.buckets)) {
       assertName(bucketName, `bucket of ${name}`);
-      const scope: Scope = {
-        metrics: context.metrics.bucket(name, bucketName),
-        strategy: bucket.strategy ?? domainStrategy,
-        schema: bucket.schema,
-        graceMs:
-          bucket.grace === undefined
-            ? domainGrace
-            : parseDuration(bucket.grace, `${name}.${bucketName}.grace`),
-      };
+      const scope = createScope(
+        context.metrics.bucket(name, bucketName),
+        bucket.strategy ?? domainStrategy,
+        bucket.schema,
+        bucket.grace === undefined ? domainGrace : parseDuration(bucket.grace, `${name}.${bucketName}.grace`),
+        context.fetchTimeoutMs,
+      );
       buckets[bucketName] = new Bucket(context, name, bucketName, scope);
     }
     this.buckets = Object.freeze(buckets) as Domain<B>['buckets'];

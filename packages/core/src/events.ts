@@ -47,3 +47,8 @@ export function publish(name: CacheEventName, event: () => CacheEvent): void {
   const channel = channels[name];
   if (channel.hasSubscribers) channel.publish(event());
 }
+
+/** For hot paths: check before building the event (or the closure that builds it). */
+export function isObserved(name: CacheEventName): boolean {
+  return channels[name].hasSubscribers;
+}

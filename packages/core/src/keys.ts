@@ -55,25 +55,38 @@ export function assertValidKey(key: unknown, maxBytes = DEFAULT_MAX_KEY_BYTES): 
     );
   }
   if (key.length === 0) throw new CacheError('E_INVALID_KEY', 'a key must not be empty');
-  if (controlCharacter.test(key)) {
-    throw new CacheError('E_INVALID_KEY', `key contains a control character: ${JSON.stringify(key)}`, {
-      key,
-    });
-  }
-  // Empty segments would let `a::b` collide with internal keys, which live after a double separator.
-  if (!key.isWellFormed()) {
-    // A lone surrogate becomes U+FFFD in UTF-8 stores: two different ids would share one key.
-    throw new CacheError('E_INVALID_KEY', 'key contains a lone UTF-16 surrogate', { key });
-  }
-  if (key.startsWith(KEY_SEPARATOR) || key.endsWith(KEY_SEPARATOR) || key.includes('::')) {
-    throw new CacheError('E_INVALID_KEY', `key has an empty segment: ${JSON.stringify(key)}`, { key });
-  }
+  const problem = keyProblem(key);
+  if (problem !== undefined)
+    throw new CacheError('E_INVALID_KEY', `${problem}: ${JSON.stringify(key)}`, { key });
   // Byte length only matters for long keys; the UTF-8 length is at most 3x the UTF-16 length.
   if (key.length * 3 > maxBytes && Buffer.byteLength(key, 'utf8') > maxBytes) {
     throw new CacheError('E_INVALID_KEY', `key is longer than ${maxBytes} bytes of UTF-8`, {
       key: `${key.slice(0, 64)}...`,
     });
   }
+}
+
+const COLON = 0x3a;
+
+/**
+ * One pass over the key (it runs on every call, so no regular expressions): control characters,
+ * lone surrogates (they become U+FFFD in UTF-8 stores, so two ids would share one key) and empty
+ * segments (`a::b` would collide with internal keys, which live after a double separator).
+ */
+function keyProblem(key: string): string | undefined {
+  let previous = COLON; // a leading ':' is an empty first segment
+  for (let index = 0; index < key.length; index++) {
+    const code = key.charCodeAt(index);
+    if (code < 0x20 || (code >= 0x7f && code <= 0x9f)) return 'key contains a control character';
+    if (code === COLON && previous === COLON) return 'key has an empty segment';
+    if (code >= 0xd800 && code <= 0xdfff) {
+      const next = key.charCodeAt(index + 1);
+      if (code > 0xdbff || !(next >= 0xdc00 && next <= 0xdfff)) return 'key contains a lone UTF-16 surrogate';
+      index++;
+    }
+    previous = code;
+  }
+  return previous === COLON ? 'key has an empty segment' : undefined;
 }
 
 /**

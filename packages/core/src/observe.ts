@@ -1,6 +1,6 @@
 import type { CacheContext } from './context.js';
 import type { ReadOutcome } from './entries.js';
-import { type CacheEvent, publish } from './events.js';
+import { type CacheEvent, isObserved, publish } from './events.js';
 import type { Scope } from './scope.js';
 
 /**
@@ -13,7 +13,8 @@ export function eventOf(context: CacheContext, scope: Scope, key: string | undef
 
 export function recordHit(context: CacheContext, scope: Scope, key: string): void {
   scope.metrics.hits++;
-  publish('hit', () => eventOf(context, scope, key));
+  // The hit path of an in-memory cache: no closure unless someone listens.
+  if (isObserved('hit')) publish('hit', () => eventOf(context, scope, key));
 }
 
 export function recordMiss(context: CacheContext, scope: Scope, key: string): void {

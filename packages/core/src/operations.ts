@@ -28,14 +28,7 @@ export function resolveWrite(
   scope: Scope,
   options: GetOrSetOptions<never> | undefined,
 ): WriteRequest {
-  if (options === undefined) {
-    return {
-      ttlMs: scope.strategy.ttlMs,
-      graceMs: scope.graceMs,
-      tags: undefined,
-      fetchTimeoutMs: context.fetchTimeoutMs,
-    };
-  }
+  if (options === undefined) return scope.defaults;
   if (typeof options !== 'object' || options === null)
     throw new CacheError('E_INVALID_OPTION', 'options must be an object');
   let ttlMs = scope.strategy.ttlMs;

@@ -1,4 +1,5 @@
 import type { ZodType } from 'zod';
+import type { WriteRequest } from './fetch-and-store.js';
 import type { BucketMetrics } from './metrics.js';
 import type { Strategy } from './strategies.js';
 
@@ -11,6 +12,19 @@ export interface Scope {
   readonly metrics: BucketMetrics;
   readonly strategy: Strategy;
   readonly schema: ZodType | undefined;
-  /** How long past freshness an entry is kept to be served if the fetcher fails. */
+  /** How long past freshness an entry is kept to be served if its fetcher fails. */
   readonly graceMs: number;
+  /** The write request of a call without options, built once (the hot path allocates nothing). */
+  readonly defaults: WriteRequest;
+}
+
+export function createScope(
+  metrics: BucketMetrics,
+  strategy: Strategy,
+  schema: ZodType | undefined,
+  graceMs: number,
+  fetchTimeoutMs: number,
+): Scope {
+  const defaults = Object.freeze({ ttlMs: strategy.ttlMs, graceMs, tags: undefined, fetchTimeoutMs });
+  return { metrics, strategy, schema, graceMs, defaults };
 }

@@ -14,8 +14,15 @@ export function memoryCapabilities(memory: CacheableMemory): StoreCapabilities {
     // Values are kept by reference (useClone: false), so core can store frozen envelopes as is.
     structuredValues: true,
     inProcess: true,
-    // The L1 hot path: one CacheableMemory.get, which also refreshes the entry's LRU position.
-    getSync: (key: string): unknown => memory.get(key),
+    // The hot path of every in-memory hit. CacheableMemory.get runs two hook dispatches (each
+    // allocating an event object) and a stats update per read: ~60% of a cache hit. This reads
+    // the same hash map, applies the same expiry test, and refreshes the LRU position itself.
+    getSync: (key: string): unknown => {
+      const item = peek(memory, key);
+      if (item === undefined) return undefined;
+      memory.lruMoveToFront(key);
+      return item.value;
+    },
     scan: (pattern, options) => scanKeys(memory, pattern, options),
     memoryUsage: async (keys) =>
       keys.map((key) => {
