@@ -9,6 +9,8 @@ import {
   type RedisSentinelType,
 } from '@keyv/redis';
 import { CacheError, type Duration, parseDuration } from '@org/cache-core';
+import { keySlot } from './key-slot.js';
+import { slotTag } from './lease-keys.js';
 
 type SentinelOptions = Parameters<typeof createSentinel>[0];
 type AnyRedis = RedisClientType | RedisClusterType | RedisSentinelType;
@@ -125,7 +127,12 @@ export class RedisConnection {
   private send<T>(args: string[], firstKey: string | undefined, readonly: boolean): Promise<T> {
     switch (this.mode) {
       case 'cluster':
-        return (this.client as RedisClusterType).sendCommand(firstKey, readonly, args) as Promise<T>;
+        // Route by a hash tag of the key's true slot: node-redis's own slot function misreads some keys.
+        return (this.client as RedisClusterType).sendCommand(
+          firstKey === undefined ? undefined : `{${slotTag(keySlot(firstKey))}}`,
+          readonly,
+          args,
+        ) as Promise<T>;
       case 'sentinel':
         return (this.client as RedisSentinelType).sendCommand(readonly, args) as Promise<T>;
       default:

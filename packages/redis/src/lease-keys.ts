@@ -1,4 +1,4 @@
-import calculateSlot from 'cluster-key-slot';
+import { keySlot } from './key-slot.js';
 
 const SLOTS = 16_384;
 let slotTags: string[] | undefined;
@@ -8,13 +8,13 @@ let slotTags: string[] | undefined;
  * key carries the tag of its entry's slot in braces, so the entry and its lease always live on
  * the same node and one Lua script can check the lease and write the entry atomically.
  */
-function slotTag(slot: number): string {
+export function slotTag(slot: number): string {
   if (slotTags === undefined) {
     const tags = new Array<string>(SLOTS);
     let filled = 0;
     for (let candidate = 0; filled < SLOTS; candidate++) {
       const tag = candidate.toString(36);
-      const tagSlot = calculateSlot(tag);
+      const tagSlot = keySlot(tag);
       if (tags[tagSlot] === undefined) {
         tags[tagSlot] = tag;
         filled++;
@@ -39,7 +39,7 @@ export class LeaseKeys {
     const prefix = entryKey.slice(0, separator);
     const rest = entryKey.slice(separator + 1);
     if (!this.cluster) return `${prefix}::lease:${rest}`;
-    return `${prefix}::lease:{${slotTag(calculateSlot(entryKey))}}${rest}`;
+    return `${prefix}::lease:{${slotTag(keySlot(entryKey))}}${rest}`;
   }
 
   /** The glob matching the leases of entries matching `entryPattern` (`<prefix>:<glob>`). */

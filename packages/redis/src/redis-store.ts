@@ -6,8 +6,9 @@ import {
   type StoreLeases,
   storeCapabilities,
 } from '@org/cache-core';
-import calculateSlot from 'cluster-key-slot';
+import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { RedisConnection, type RedisConnectionOptions } from './connection.js';
+import { keySlot } from './key-slot.js';
 import { LeaseKeys } from './lease-keys.js';
 import { RedisLeases } from './leases.js';
 import { scanKeys } from './scan.js';
@@ -27,7 +28,7 @@ export interface RedisStoreOptions extends RedisConnectionOptions {
  * namespace. With core it adds native SCAN (every master on a cluster), MEMORY USAGE and
  * cross-process leases.
  */
-export class RedisStore extends EventEmitter {
+export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
   readonly connection: RedisConnection;
   readonly opts: { dialect: 'redis'; url: string };
   namespace: string | undefined;
@@ -79,11 +80,16 @@ export class RedisStore extends EventEmitter {
     return this.connection.client;
   }
 
-  async get(key: string): Promise<string | undefined> {
-    return (await this.command<string | null>(['GET', key], key, true)) ?? undefined;
+  // keyv's generic signatures, so a RedisStore type-checks as a `KeyvStoreAdapter`; values are strings.
+  async get<Value = string>(key: string): Promise<StoredData<Value> | undefined> {
+    return ((await this.command<string | null>(['GET', key], key, true)) ?? undefined) as StoredData<Value>;
   }
 
-  async getMany(keys: string[]): Promise<Array<string | undefined>> {
+  async getMany<Value = string>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
+    return (await this.mget(keys)) as Array<StoredData<Value | undefined>>;
+  }
+
+  private async mget(keys: string[]): Promise<Array<string | undefined>> {
     if (keys.length === 0) return [];
     if (this.connection.mode !== 'cluster') {
       const values = await this.command<Array<string | null>>(['MGET', ...keys], keys[0], true);
@@ -92,7 +98,7 @@ export class RedisStore extends EventEmitter {
     // MGET must not cross slots on a cluster: one MGET per slot, in parallel, back in order.
     const bySlot = new Map<number, number[]>();
     keys.forEach((key, index) => {
-      const slot = calculateSlot(key);
+      const slot = keySlot(key);
       const indexes = bySlot.get(slot);
       if (indexes === undefined) bySlot.set(slot, [index]);
       else indexes.push(index);
@@ -171,11 +177,11 @@ export class RedisStore extends EventEmitter {
   }
 
   /** keyv's iterator: `[key, value]` pairs of `${namespace}:*` (every key without a namespace). */
-  async *iterator(namespace?: string): AsyncGenerator<[string, string]> {
+  async *iterator<Value>(namespace?: string): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
     const scope = namespace ?? this.namespace;
     const pattern = scope ? `${escapeGlob(scope)}:*` : '*';
     for await (const batch of scanKeys(this.connection, pattern, this.scanCount)) {
-      const values = await this.getMany(batch);
+      const values = await this.mget(batch);
       for (let index = 0; index < batch.length; index++) {
         const value = values[index];
         if (value !== undefined) yield [batch[index] as string, value];

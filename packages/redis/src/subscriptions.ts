@@ -47,7 +47,11 @@ export class Subscriptions {
       pending = this.open().subscribe(channel, (message) => {
         for (const listener of this.listeners.get(channel) ?? []) listener(message);
       });
-      pending.catch(() => this.subscribing.delete(channel));
+      // A resolved SUBSCRIBE is a live subscription: node-redis emits 'ready' only a moment later.
+      pending.then(
+        () => this.closed || this.setState(true),
+        () => this.subscribing.delete(channel),
+      );
       this.subscribing.set(channel, pending);
     }
     return pending;

@@ -11,6 +11,7 @@ import {
   storeCapabilities,
   syncUnknown,
 } from '@org/cache-core';
+import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { Coherence, type CoherenceStats, type Invalidation } from './coherence.js';
 import { fromL2, l1TtlFor, toL2 } from './l2-format.js';
 
@@ -46,7 +47,7 @@ export interface TieredStats {
  *
  * An L1 hit is a synchronous map lookup of a frozen object: no JSON, no clone, no await.
  */
-export class TieredStore extends EventEmitter {
+export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   readonly opts: { dialect: 'redis'; url: string };
   namespace: string | undefined;
   readonly [storeCapabilities]: StoreCapabilities;
@@ -100,13 +101,17 @@ export class TieredStore extends EventEmitter {
     this[storeCapabilities] = this.capabilities();
   }
 
-  async get(key: string): Promise<unknown> {
+  async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
     const local = this.readL1(key);
-    if (local !== syncUnknown) return local;
-    return this.readL2(key);
+    if (local !== syncUnknown) return local as StoredData<Value> | undefined;
+    return (await this.readL2(key)) as StoredData<Value> | undefined;
   }
 
-  async getMany(keys: string[]): Promise<unknown[]> {
+  async getMany<Value>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
+    return (await this.readMany(keys)) as Array<StoredData<Value | undefined>>;
+  }
+
+  private async readMany(keys: string[]): Promise<unknown[]> {
     const values = keys.map((key) => this.readL1(key));
     const missing = keys.filter((_, index) => values[index] === syncUnknown);
     if (missing.length === 0) return values;
@@ -160,10 +165,12 @@ export class TieredStore extends EventEmitter {
     this.coherence?.publish({ all: true });
   }
 
-  async *iterator(namespace?: string): AsyncGenerator<[string, unknown]> {
+  async *iterator<Value>(
+    namespace?: string,
+  ): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
     if (typeof this.l2.iterator !== 'function') return;
     for await (const [key, value] of this.l2.iterator(namespace ?? this.namespace)) {
-      yield [key as string, fromL2(value)];
+      yield [key as string, fromL2(value) as Awaited<Value>];
     }
   }
 
