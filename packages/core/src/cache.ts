@@ -322,8 +322,29 @@ export class Cache {
     const target = this.#driver.target;
     const remaining = (openCachesByStore.get(target) ?? 1) - 1;
     openCachesByStore.set(target, remaining);
-    if (remaining === 0) await this.#driver.disconnect();
+    // A third-party adapter's disconnect can wait forever on a dead server; closing must not.
+    if (remaining === 0) await settleWithin(this.#driver.disconnect(), CLOSE_TIMEOUT_MS);
   }
+}
+
+const CLOSE_TIMEOUT_MS = 2_000;
+
+/** Waits for `promise` at most `ms`; a rejection or the timeout both count as done. */
+function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
 }
 
 function keysOf(context: CacheContext, keys: readonly string[]): string[] {

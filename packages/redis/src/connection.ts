@@ -54,13 +54,18 @@ export class RedisConnection {
   errors = 0;
   lastError: unknown;
   #closing: Promise<void> | undefined;
-  /** The first connection attempt, while it is still undecided; then `undefined`. */
-  #firstAttempt: Promise<unknown> | undefined;
+  /**
+   * Settles when the first connection attempt is decided: connected, or its first error (the
+   * client's own `connect()` promise keeps retrying and may never settle). Then `undefined`.
+   */
+  #firstAttempt: Promise<void> | undefined;
+  #decideFirstAttempt: () => void = () => {};
   readonly #onError = (error: unknown) => {
     this.errors++;
     this.lastError = error;
     // The first attempt failed: from now on commands fail fast until Redis is back.
     this.#firstAttempt = undefined;
+    this.#decideFirstAttempt();
   };
 
   constructor(options: RedisConnectionOptions) {
@@ -101,10 +106,13 @@ export class RedisConnection {
       // Connects in the background and keeps retrying: a Redis that is down at start-up must not
       // stop the service from starting. Commands sent during the first attempt wait for it (core's
       // deadline still bounds them); once it fails, they fail fast (offline queue disabled).
-      const attempt = (this.client.connect() as Promise<unknown>).then(() => {
+      this.#firstAttempt = new Promise<void>((resolve) => {
+        this.#decideFirstAttempt = resolve;
+      });
+      (this.client.connect() as Promise<unknown>).then(() => {
         this.#firstAttempt = undefined;
+        this.#decideFirstAttempt();
       }, this.#onError);
-      this.#firstAttempt = attempt;
     }
   }
 

@@ -33,7 +33,18 @@ export class RedisBus implements CacheBus {
   }
 
   async publish(message: string): Promise<void> {
-    await this.connection.command(['PUBLISH', this.channel, message]);
+    try {
+      await this.connection.command(['PUBLISH', this.channel, message]);
+    } catch (error) {
+      throw new CacheError(
+        'E_STORE_ERROR',
+        `redisBus: publish failed: ${(error as Error)?.message ?? error}`,
+        {
+          store: 'redis-bus',
+          cause: error,
+        },
+      );
+    }
   }
 
   subscribe(listener: (message: string) => void): () => void {

@@ -82,7 +82,15 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
 
   // keyv's generic signatures, so a RedisStore type-checks as a `KeyvStoreAdapter`; values are strings.
   async get<Value = string>(key: string): Promise<StoredData<Value> | undefined> {
-    return ((await this.command<string | null>(['GET', key], key, true)) ?? undefined) as StoredData<Value>;
+    try {
+      return ((await this.command<string | null>(['GET', key], key, true)) ?? undefined) as StoredData<Value>;
+    } catch (error) {
+      // Another program put a non-string (a hash, a list) where an entry belongs. That is bad data,
+      // not a failing Redis: answer something that is not an envelope, so core counts a corrupt
+      // entry (and replaces it) instead of a store error that would open the breaker for every key.
+      if (String((error as Error)?.message).startsWith('WRONGTYPE')) return FOREIGN_TYPE as StoredData<Value>;
+      throw error;
+    }
   }
 
   async getMany<Value = string>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
@@ -177,7 +185,9 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   /** keyv's iterator: `[key, value]` pairs of `${namespace}:*` (every key without a namespace). */
-  async *iterator<Value>(namespace?: string): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
+  async *iterator<Value>(
+    namespace?: string,
+  ): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
     const scope = namespace ?? this.namespace;
     const pattern = scope ? `${escapeGlob(scope)}:*` : '*';
     for await (const batch of scanKeys(this.connection, pattern, this.scanCount)) {
@@ -199,6 +209,9 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
     return this.connection.command<T>(args, key, readonly);
   }
 }
+
+/** What `get` answers for a key holding another Redis type than a string. */
+const FOREIGN_TYPE = Object.freeze({ unreadable: 'WRONGTYPE: the key holds a non-string Redis type' });
 
 function ttlArgument(ttl: number | undefined, key: string): string | undefined | 'expired' {
   if (ttl === undefined || ttl === null || ttl === 0 || ttl === Number.POSITIVE_INFINITY) return undefined;
