@@ -12,7 +12,7 @@ import { assertValidKey, KEY_SEPARATOR } from './keys.js';
 import { type MemoizeOptions, memoize } from './memoize.js';
 import type { BucketStats } from './metrics.js';
 import { DEFAULT_BUCKET, MetricsRegistry } from './metrics-registry.js';
-import { recordDroppedWrites } from './observe.js';
+import { recordDroppedWrites, recordReadProblem } from './observe.js';
 import {
   type GetOrSetOptions,
   invalidateKeys,
@@ -140,7 +140,10 @@ export class Cache {
   async has(key: string): Promise<boolean> {
     const context = this.#context;
     context.assertOpen();
-    const outcome = await context.entries.read(context.fullKey(key), context.defaultScope);
+    const fullKey = context.fullKey(key);
+    const outcome = await context.entries.read(fullKey, context.defaultScope);
+    // A store error or a corrupt entry is counted, as for get(): never a silent `false`.
+    if (outcome.kind !== 'fresh') recordReadProblem(context, context.defaultScope, fullKey, outcome);
     return outcome.kind === 'fresh';
   }
 

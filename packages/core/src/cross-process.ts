@@ -2,6 +2,7 @@ import type { CacheContext } from './context.js';
 import type { ReadOutcome } from './entries.js';
 import type { WritePlan } from './fetch-and-store.js';
 import type { Scope } from './scope.js';
+import { createTokenSource } from './tokens.js';
 
 /** Cross-process lease settings, resolved from the `lease` cache option. */
 export interface LeaseSettings {
@@ -10,6 +11,8 @@ export interface LeaseSettings {
   /** How long a process waits for another's fetch before fetching itself. */
   waitMs: number;
 }
+
+const newLeaseToken = createTokenSource();
 
 export type LeaseDecision = { kind: 'fetch'; plan: WritePlan } | { kind: 'found'; outcome: ReadOutcome };
 
@@ -31,17 +34,24 @@ export async function decideFetcher(
   if (leases === undefined) return { kind: 'fetch', plan: { kind: 'plain' } };
   const deadline = performance.now() + lease.waitMs;
   while (true) {
-    let token: string | undefined;
+    const token = newLeaseToken();
+    let acquired: boolean;
     try {
-      token = await leases.acquire(key, lease.ttlMs);
+      acquired = await leases.acquire(key, token, lease.ttlMs);
     } catch {
+      // The acquire may still have reached the store (it timed out, not failed): release the
+      // token so the key is not blocked for the lease's lifetime. Straight to the driver, past
+      // the breaker, on the same connection: the store runs it right after the acquire.
+      context.store.driver.leases?.release(key, token).catch(() => {});
       return { kind: 'fetch', plan: { kind: 'plain' } };
     }
-    if (token !== undefined) return { kind: 'fetch', plan: { kind: 'lease', token } };
+    if (acquired) return { kind: 'fetch', plan: { kind: 'lease', token } };
     const remaining = deadline - performance.now();
     if (remaining <= 0) return { kind: 'fetch', plan: { kind: 'none' } };
     await leases.waitForRelease(key, remaining);
     const outcome = await context.entries.read(key, scope);
     if (outcome.kind === 'fresh') return { kind: 'found', outcome };
+    // The store stopped answering while we waited: fetch now rather than spend another deadline.
+    if (outcome.kind === 'error') return { kind: 'fetch', plan: { kind: 'plain' } };
   }
 }

@@ -66,7 +66,7 @@ export class GuardedStore {
     const leases = this.driver.leases;
     if (leases === undefined) return undefined;
     return {
-      acquire: (key, ttlMs) => this.run('lease', () => leases.acquire(key, ttlMs), key),
+      acquire: (key, token, ttlMs) => this.run('lease', () => leases.acquire(key, token, ttlMs), key),
       commit: (key, token, value, ttlMs) =>
         this.run('commit', () => leases.commit(key, token, value, ttlMs), key),
       release: (key, token) => this.run('release', () => leases.release(key, token), key),
@@ -95,7 +95,7 @@ export class GuardedStore {
     if (!this.breaker.allow()) {
       const error = new CacheError(
         'E_STORE_UNAVAILABLE',
-        `store ${this.name} is unavailable (circuit open)`,
+        `store ${this.name} is unavailable (circuit open after: ${describe(this.breaker.lastError)})`,
         {
           store: this.name,
           key,
@@ -117,6 +117,10 @@ export class GuardedStore {
       throw error;
     }
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function withDeadline<T>(promise: Promise<T>, ms: number, operation: string, store: string): Promise<T> {

@@ -52,8 +52,12 @@ export interface StoreCapabilities {
  * key: a revoked lease is how an invalidation stops a late write from another process.
  */
 export interface StoreLeases {
-  /** Takes the lease on `key` for `ttlMs`: a token when this process should fetch, `undefined` when another holds it. */
-  acquire(key: string, ttlMs: number): Promise<string | undefined>;
+  /**
+   * Takes the lease on `key` for `ttlMs` under `token` (unique, chosen by core): true when this
+   * process should fetch, false when another holds it. Core chooses the token so that it can
+   * release a lease whose acquire it stopped waiting for.
+   */
+  acquire(key: string, token: string, ttlMs: number): Promise<boolean>;
   /**
    * Writes `value` under `key` only if lease `token` still stands, releases it and wakes waiters,
    * atomically. Resolves to whether the value was written.

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { CacheError } from './errors.js';
 import type { GuardedStore } from './guarded-store.js';
 import { hasControlCharacter } from './keys.js';
 import { syncUnknown } from './store.js';
+import { createTokenSource } from './tokens.js';
 
 const MAX_TAG_LENGTH = 512;
 
@@ -17,8 +17,7 @@ const MAX_TAG_LENGTH = 512;
  * (evicted, expired) makes its dependents miss: every failure mode errs towards a miss.
  */
 export class TagVersions {
-  private readonly instance = randomBytes(6).toString('base64url');
-  private sequence = 0;
+  private readonly newToken = createTokenSource();
 
   constructor(
     private readonly store: GuardedStore,
@@ -75,11 +74,6 @@ export class TagVersions {
     await this.store.setMany(
       tags.map((tag) => ({ key: this.keyOf(tag), value: this.newToken(), ttlMs: this.tokenTtlMs })),
     );
-  }
-
-  private newToken(): string {
-    this.sequence++;
-    return `${this.instance}.${this.sequence.toString(36)}`;
   }
 }
 

@@ -11,6 +11,7 @@ import {
 import { CacheError, type Duration, parseDuration } from '@org/cache-core';
 import { keySlot } from './key-slot.js';
 import { slotTag } from './lease-keys.js';
+import { StallDetector } from './stall-detector.js';
 
 type SentinelOptions = Parameters<typeof createSentinel>[0];
 type AnyRedis = RedisClientType | RedisClusterType | RedisSentinelType;
@@ -33,6 +34,12 @@ export interface RedisConnectionOptions {
   connectTimeout?: Duration;
   /** Upper bound of the reconnect back-off. Default 2 s. */
   maxReconnectDelay?: Duration;
+  /**
+   * A connection whose commands go unanswered this long while it looks connected (half-open TCP)
+   * is replaced by a new one. Default 2 s. Applies to connections the store opened itself, not
+   * to a cluster (node-redis manages a cluster's node connections) nor to a borrowed client.
+   */
+  stallTimeout?: Duration;
   /** Extra node-redis client options, merged last (escape hatch). */
   clientOptions?: Partial<RedisClientOptions>;
 }
@@ -48,7 +55,11 @@ export type NodeCommand = <T>(args: string[]) => Promise<T>;
  */
 export class RedisConnection {
   readonly mode: RedisMode;
-  readonly client: AnyRedis;
+  #client: AnyRedis;
+  /** Half-open detection; only for standalone connections we own (see `stallTimeout`). */
+  readonly #stall: StallDetector | undefined;
+  /** How many times a stalled connection was replaced. */
+  replacements = 0;
   /** True when the client was given to us: we never close it. */
   readonly borrowed: boolean;
   errors = 0;
@@ -80,28 +91,32 @@ export class RedisConnection {
     }
     this.borrowed = options.client !== undefined;
     if (options.client !== undefined) {
-      this.client = options.client;
+      this.#client = options.client;
       this.mode = modeOf(options.client);
     } else if (options.cluster !== undefined) {
       this.mode = 'cluster';
-      this.client = createCluster({
+      this.#client = createCluster({
         ...options.cluster,
         defaults: { ...hardenedClientOptions(options), ...options.cluster.defaults },
       }) as unknown as AnyRedis;
     } else if (options.sentinel !== undefined) {
       this.mode = 'sentinel';
-      this.client = createSentinel({
+      this.#client = createSentinel({
         ...options.sentinel,
         nodeClientOptions: { ...hardenedClientOptions(options), ...options.sentinel.nodeClientOptions },
       } as SentinelOptions) as unknown as AnyRedis;
     } else {
       this.mode = 'standalone';
-      this.client = createClient({
+      this.#client = createClient({
         url: options.url ?? 'redis://127.0.0.1:6379',
         ...hardenedClientOptions(options),
       }) as unknown as AnyRedis;
     }
-    this.client.on('error', this.#onError);
+    this.#client.on('error', this.#onError);
+    this.#stall =
+      this.mode === 'standalone' && !this.borrowed
+        ? new StallDetector(parseDuration(options.stallTimeout ?? '2s', 'stallTimeout'))
+        : undefined;
     if (!this.borrowed) {
       // Connects in the background and keeps retrying: a Redis that is down at start-up must not
       // stop the service from starting. Commands sent during the first attempt wait for it (core's
@@ -114,6 +129,11 @@ export class RedisConnection {
         this.#decideFirstAttempt();
       }, this.#onError);
     }
+  }
+
+  /** The node-redis client (a new one after a stalled connection was replaced). */
+  get client(): AnyRedis {
+    return this.#client;
   }
 
   /** Connected and accepting commands. */
@@ -129,7 +149,31 @@ export class RedisConnection {
     if (firstAttempt !== undefined) {
       return firstAttempt.then(() => this.send<T>(args, firstKey, readonly));
     }
-    return this.send<T>(args, firstKey, readonly);
+    const stall = this.#stall;
+    if (stall === undefined) return this.send<T>(args, firstKey, readonly);
+    if (stall.isStalled() && this.isReady) this.#replaceStalledClient(stall);
+    return stall.track(this.send<T>(args, firstKey, readonly));
+  }
+
+  /**
+   * Swaps a stalled client for a fresh connection with the same options. The old one is
+   * destroyed, which rejects what it still had pending (core already gave up on those).
+   */
+  #replaceStalledClient(stall: StallDetector): void {
+    const stalled = this.#client as RedisClientType;
+    const fresh = stalled.duplicate();
+    fresh.on('error', this.#onError);
+    void fresh.connect().catch(this.#onError);
+    this.#client = fresh as unknown as AnyRedis;
+    this.replacements++;
+    stall.reset();
+    stalled.off('error', this.#onError);
+    stalled.on('error', () => {}); // destroying may still emit
+    try {
+      stalled.destroy();
+    } catch {
+      // already closed
+    }
   }
 
   private send<T>(args: string[], firstKey: string | undefined, readonly: boolean): Promise<T> {
@@ -171,12 +215,14 @@ export class RedisConnection {
       this.client.off('error', this.#onError);
       return;
     }
-    const client = this.client as { close(): Promise<void>; destroy(): unknown; isOpen?: boolean };
+    // Replies to commands already sent arrive before the PING's; a server that does not answer
+    // is not waited for. (node-redis's close() cannot be followed by destroy(): destroy() then
+    // throws ClientClosedError and the socket stays open until the server answers.)
+    if (this.isReady) await withTimeout(this.send(['PING'], undefined, false), 1_000).catch(() => {});
     try {
-      if (this.isReady) await withTimeout(client.close(), 1_000);
-      else await client.destroy();
+      await (this.client as { destroy(): unknown }).destroy();
     } catch {
-      await client.destroy();
+      // already closed
     }
   }
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { StoreLeases } from '@org/cache-core';
 import type { RedisConnection } from './connection.js';
 import type { LeaseKeys } from './lease-keys.js';
@@ -17,9 +16,6 @@ const POLL_MAX_MS = 100;
  * back-off: waking is fast when pub/sub works and bounded when it does not.
  */
 export class RedisLeases implements StoreLeases {
-  private readonly instance = randomBytes(6).toString('base64url');
-  private sequence = 0;
-
   constructor(
     private readonly connection: RedisConnection,
     private readonly keys: LeaseKeys,
@@ -27,15 +23,13 @@ export class RedisLeases implements StoreLeases {
     private readonly scanCount: number,
   ) {}
 
-  async acquire(key: string, ttlMs: number): Promise<string | undefined> {
+  async acquire(key: string, token: string, ttlMs: number): Promise<boolean> {
     const leaseKey = this.leaseKeyOf(key);
-    const token = `${this.instance}.${(++this.sequence).toString(36)}`;
     const ttl = String(Math.max(1, Math.ceil(ttlMs)));
-    const reply = await this.connection.command<string | null>(
-      ['SET', leaseKey, token, 'NX', 'PX', ttl],
-      leaseKey,
+    return (
+      (await this.connection.command<string | null>(['SET', leaseKey, token, 'NX', 'PX', ttl], leaseKey)) ===
+      'OK'
     );
-    return reply === 'OK' ? token : undefined;
   }
 
   async commit(key: string, token: string, value: unknown, ttlMs: number | undefined): Promise<boolean> {
@@ -65,9 +59,12 @@ export class RedisLeases implements StoreLeases {
     try {
       let pause = POLL_START_MS;
       while (performance.now() < deadline) {
-        const exists = await this.connection
-          .command<number>(['EXISTS', leaseKey], leaseKey, true)
-          .catch(() => 1);
+        // Bounded too: a server that stops answering must not hold the waiter past its deadline.
+        const exists = await within(
+          this.connection.command<number>(['EXISTS', leaseKey], leaseKey, true),
+          deadline - performance.now(),
+          1,
+        );
         if (exists === 0) return;
         const remaining = deadline - performance.now();
         if (await raceSleep(woken, Math.min(pause, remaining))) return;
@@ -101,5 +98,22 @@ function raceSleep(woken: Promise<void>, ms: number): Promise<boolean> {
       clearTimeout(timer);
       resolve(true);
     });
+  });
+}
+
+/** `promise`'s value, or `fallback` if it rejects or `ms` pass first. */
+function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(fallback), Math.max(0, ms));
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      () => {
+        clearTimeout(timer);
+        resolve(fallback);
+      },
+    );
   });
 }

@@ -161,8 +161,8 @@ describe('redisStore on a Redis Cluster: cluster-specific behaviour', () => {
       const owner = await slotOwners();
       for (const rest of rests) {
         const entryKey = `${prefix}:${rest}`;
-        const token = await leases.acquire(entryKey, 10_000);
-        if (token === undefined) throw new Error(`no lease for ${entryKey}`);
+        const token = `lease-${rest}`;
+        if (!(await leases.acquire(entryKey, token, 10_000))) throw new Error(`no lease for ${entryKey}`);
         const entrySlot = await keySlot(entryKey);
         const nodePort = owner(entrySlot);
         const everywhere = await Promise.all(

@@ -60,9 +60,9 @@ function trackPrefixes(store: RedisStore): TrackedStore {
   const leases = store[storeCapabilities].leases;
   if (leases !== undefined) {
     const acquire = leases.acquire.bind(leases);
-    leases.acquire = (key, ttlMs) => {
+    leases.acquire = (key, token, ttlMs) => {
       note(key);
-      return acquire(key, ttlMs);
+      return acquire(key, token, ttlMs);
     };
   }
   return tracked;

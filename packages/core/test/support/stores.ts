@@ -109,7 +109,6 @@ export function leasingStore() {
   const map = new Map<string, unknown>();
   const leases = new Map<string, { token: string; expires: number }>();
   const waiters = new Set<() => void>();
-  let sequence = 0;
   const wake = () => {
     for (const waiter of [...waiters]) waiter();
   };
@@ -121,11 +120,10 @@ export function leasingStore() {
   const capabilities: StoreCapabilities = {
     name: 'test-leasing',
     leases: {
-      async acquire(key, ttlMs) {
-        if (live(key) !== undefined) return undefined;
-        const token = `t${++sequence}`;
+      async acquire(key, token, ttlMs) {
+        if (live(key) !== undefined) return false;
         leases.set(key, { token, expires: performance.now() + ttlMs });
-        return token;
+        return true;
       },
       async commit(key, token, value) {
         if (live(key)?.token !== token) return false;
