@@ -61,6 +61,7 @@ export class Coherence {
   private readonly queue: string[] = [];
   private retryTimer: NodeJS.Timeout | undefined;
   private retryDelay = RETRY_MIN_MS;
+  private sending = false;
   private readonly lastSeen = new Map<string, number>();
   private readonly unsubscribe: Array<() => void>;
   private closed = false;
@@ -93,20 +94,10 @@ export class Coherence {
     if ('keys' in invalidation) wire.k = invalidation.keys;
     else if ('patterns' in invalidation) wire.p = invalidation.patterns;
     else wire.a = 1;
-    const message = JSON.stringify(wire);
-    if (this.queue.length > 0) {
-      this.enqueue(message);
-      return;
-    }
-    this.bus.publish(message).then(
-      () => {
-        this.stats.published++;
-      },
-      () => {
-        this.stats.publishFailures++;
-        this.enqueue(message);
-      },
-    );
+    // Every message goes through the queue and one sender, one publish at a time: a slow failure
+    // must not let a later message overtake it (receivers would see a false gap).
+    this.enqueue(JSON.stringify(wire));
+    void this.flush();
   }
 
   async close(): Promise<void> {
@@ -122,7 +113,6 @@ export class Coherence {
     }
     this.queue.push(message);
     this.stats.queued = this.queue.length;
-    this.scheduleRetry();
   }
 
   private scheduleRetry(): void {
@@ -135,20 +125,28 @@ export class Coherence {
   }
 
   private async flush(): Promise<void> {
-    while (this.queue.length > 0 && !this.closed) {
-      try {
-        await this.bus.publish(this.queue[0] as string);
-      } catch {
-        this.stats.publishFailures++;
-        this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
-        this.scheduleRetry();
-        return;
+    if (this.sending || this.closed) return;
+    this.sending = true;
+    try {
+      while (this.queue.length > 0 && !this.closed) {
+        const message = this.queue[0] as string;
+        try {
+          await this.bus.publish(message);
+        } catch {
+          this.stats.publishFailures++;
+          this.retryDelay = Math.min(this.retryDelay * 2, RETRY_MAX_MS);
+          this.scheduleRetry();
+          return;
+        }
+        // An overflow may have dropped it from the queue while it was being sent.
+        if (this.queue[0] === message) this.queue.shift();
+        this.stats.published++;
+        this.retryDelay = RETRY_MIN_MS;
       }
-      this.queue.shift();
-      this.stats.published++;
+    } finally {
+      this.sending = false;
       this.stats.queued = this.queue.length;
     }
-    this.retryDelay = RETRY_MIN_MS;
   }
 
   private receive(message: string): void {

@@ -13,6 +13,7 @@ import {
 } from '@org/cache-core';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { Coherence, type CoherenceStats, type Invalidation } from './coherence.js';
+import { FillGuard } from './fill-guard.js';
 import { fromL2, l1TtlFor, toL2 } from './l2-format.js';
 
 export interface TieredStoreOptions {
@@ -49,7 +50,7 @@ export interface TieredStats {
  */
 export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   readonly opts: { dialect: 'redis'; url: string };
-  namespace: string | undefined;
+  #namespace: string | undefined;
   readonly [storeCapabilities]: StoreCapabilities;
   readonly stats: TieredStats = { l1Hits: 0, l2Reads: 0, l1Resets: 0, bus: undefined };
   private readonly l1: CacheStore;
@@ -60,6 +61,8 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   private readonly coherence: Coherence | undefined;
   /** False while L1 cannot be trusted (bus down): reads go to L2 and L1 is not filled. */
   private trusted = true;
+  private readonly fills = new FillGuard();
+  private readonly bus: CacheBus | undefined;
 
   constructor(options: TieredStoreOptions) {
     super();
@@ -79,14 +82,16 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
     this.l2Capabilities = capabilitiesOf(options.l2);
     this.l1TtlMs = parseDuration(options.l1Ttl ?? '1m', 'l1Ttl');
     this.opts = { dialect: 'redis', url: '' };
+    this.bus = options.bus;
     if (options.bus !== undefined) {
       this.coherence = new Coherence(
         options.bus,
         {
           invalidate: (invalidation) => void this.dropFromL1(invalidation),
           distrust: () => {
+            if (this.trusted) this.stats.l1Resets++;
             this.trusted = false;
-            this.stats.l1Resets++;
+            this.fills.invalidateAll();
             void this.l1.clear();
           },
           trust: () => {
@@ -99,6 +104,17 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
       this.trusted = options.bus.connected;
     }
     this[storeCapabilities] = this.capabilities();
+  }
+
+  /** keyv sets it; both tiers get it, so keyv's namespaced `clear()` and `iterator()` work. */
+  get namespace(): string | undefined {
+    return this.#namespace;
+  }
+
+  set namespace(namespace: string | undefined) {
+    this.#namespace = namespace;
+    this.l1.namespace = namespace;
+    this.l2.namespace = namespace;
   }
 
   async get<Value>(key: string): Promise<StoredData<Value> | undefined> {
@@ -116,12 +132,20 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
     const missing = keys.filter((_, index) => values[index] === syncUnknown);
     if (missing.length === 0) return values;
     this.stats.l2Reads += missing.length;
-    const fetched = await (this.l2.getMany?.(missing) ?? Promise.all(missing.map((key) => this.l2.get(key))));
+    const tickets = missing.map((key) => this.fills.start(key));
+    const remaining = this.l2Capabilities?.remainingTtl;
+    const [fetched, ttls] = await Promise.all([
+      this.l2.getMany?.(missing) ?? Promise.all(missing.map((key) => this.l2.get(key))),
+      Promise.all(missing.map((key) => remaining?.(key).catch(() => undefined))),
+    ]);
     let next = 0;
-    return values.map((value, index) => {
+    return values.map((value) => {
       if (value !== syncUnknown) return value;
-      const parsed = fromL2(fetched[next++]);
-      if (parsed !== undefined) this.fillL1(keys[index] as string, parsed, undefined);
+      const position = next++;
+      const key = missing[position] as string;
+      const parsed = fromL2(fetched[position]);
+      const mayFill = this.fills.mayFill(key, tickets[position] as { valid: boolean });
+      if (parsed !== undefined && mayFill) this.fillL1(key, parsed, ttls[position]);
       return parsed;
     });
   }
@@ -143,6 +167,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
 
   async delete(key: string): Promise<boolean> {
     const deleted = await this.l2.delete(key);
+    this.fills.invalidate([key]);
     await this.l1.delete(key);
     this.coherence?.publish({ keys: [key] });
     return deleted;
@@ -150,6 +175,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
 
   async deleteMany(keys: string[]): Promise<boolean> {
     const results = await Promise.all(keys.map((key) => this.l2.delete(key)));
+    this.fills.invalidate(keys);
     await Promise.all(keys.map((key) => this.l1.delete(key)));
     this.coherence?.publish({ keys });
     return results.some(Boolean);
@@ -161,6 +187,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
 
   async clear(): Promise<void> {
     await this.l2.clear();
+    this.fills.invalidateAll();
     await this.l1.clear();
     this.coherence?.publish({ all: true });
   }
@@ -177,7 +204,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   /** Stops the bus protocol and disconnects both tiers (each store decides what it owns). */
   async disconnect(): Promise<void> {
     await this.coherence?.close();
-    await Promise.all([this.l1.disconnect?.(), this.l2.disconnect?.()]);
+    await Promise.all([this.l1.disconnect?.(), this.l2.disconnect?.(), this.bus?.close()]);
   }
 
   /** L1's answer, or `syncUnknown` when only L2 can tell. */
@@ -191,13 +218,14 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
 
   private async readL2(key: string): Promise<unknown> {
     this.stats.l2Reads++;
+    const ticket = this.fills.start(key);
     const remaining = this.l2Capabilities?.remainingTtl;
     const [raw, ttl] = await Promise.all([
       this.l2.get(key),
       remaining === undefined ? undefined : remaining(key).catch(() => undefined),
     ]);
     const value = fromL2(raw);
-    if (value !== undefined) this.fillL1(key, value, ttl);
+    if (this.fills.mayFill(key, ticket) && value !== undefined) this.fillL1(key, value, ttl);
     return value;
   }
 
@@ -208,6 +236,8 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   private async writeL1(key: string, value: unknown, ttl: number | undefined): Promise<void> {
+    // This write is newer than anything an L2 read in flight may bring back.
+    this.fills.invalidate([key]);
     if (!this.trusted) {
       await this.l1.delete(key);
       return;
@@ -216,6 +246,8 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   private async dropFromL1(invalidation: Invalidation): Promise<void> {
+    if ('keys' in invalidation) this.fills.invalidate(invalidation.keys);
+    else this.fills.invalidateAll();
     if ('keys' in invalidation) {
       for (const key of invalidation.keys) await this.l1.delete(key);
     } else if ('patterns' in invalidation) {
@@ -249,7 +281,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   /** The lease lives in L2; a commit also updates L1 and tells the other instances. */
   private leasesThrough(leases: StoreLeases): StoreLeases {
     return {
-      acquire: (key, ttlMs) => leases.acquire(key, ttlMs),
+      acquire: (key, token, ttlMs) => leases.acquire(key, token, ttlMs),
       release: (key, token) => leases.release(key, token),
       waitForRelease: (key, timeoutMs) => leases.waitForRelease(key, timeoutMs),
       commit: async (key, token, value, ttlMs) => {

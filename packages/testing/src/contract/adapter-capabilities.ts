@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import type { CacheStore } from '@org/cache-core';
-import { collect, requireCapability } from './assertions.js';
+import { assertAbsentSync, collect, requireCapability } from './assertions.js';
 import type { DefineTest, StoreContractCapabilities } from './runner.js';
 
 /** The optional capabilities core reads from `[storeCapabilities]`, each behind its flag. */
 export function adapterCapabilityTests(test: DefineTest<CacheStore>, flags: StoreContractCapabilities): void {
   if (flags.syncRead) {
-    test('getSync reads what set stored, and undefined for missing or deleted keys', async ({
+    test('getSync reads what set stored, and undefined (or syncUnknown) for missing or deleted keys', async ({
       store,
       id,
     }) => {
@@ -17,9 +17,9 @@ export function adapterCapabilityTests(test: DefineTest<CacheStore>, flags: Stor
       assert.deepEqual(getSync(`${id}:k`), await adapter.get(`${id}:k`));
       assert.equal(getSync(`${id}:k`), '');
       assert.equal(getSync(`${id}:n`), '{"v":1}');
-      assert.equal(getSync(`${id}:missing`), undefined);
+      assertAbsentSync(getSync(`${id}:missing`));
       await adapter.delete(`${id}:k`);
-      assert.equal(getSync(`${id}:k`), undefined);
+      assertAbsentSync(getSync(`${id}:k`));
     });
   }
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { CacheStore } from '@org/cache-core';
 import { adapterCapabilityTests } from './adapter-capabilities.js';
-import { capabilitiesOf, requireCapability, sleep } from './assertions.js';
+import { assertAbsentSync, capabilitiesOf, requireCapability, sleep } from './assertions.js';
 import { defineTest, type StoreSubject, type TestRunner } from './runner.js';
 
 // Values a serializing store (Redis) must give back byte for byte: core stores JSON text.
@@ -148,7 +148,7 @@ export function adapterContractSuite(runner: TestRunner, subject: StoreSubject<C
         await sleep(120);
         assert.equal(await adapter.get(`${id}:short`), undefined);
         assert.equal(await adapter.get(`${id}:forever`), 'v');
-        if (flags.syncRead) assert.equal(requireCapability(adapter, 'getSync')(`${id}:short`), undefined);
+        if (flags.syncRead) assertAbsentSync(requireCapability(adapter, 'getSync')(`${id}:short`));
       });
     }
 

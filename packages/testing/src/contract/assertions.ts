@@ -5,6 +5,7 @@ import {
   capabilitiesOf,
   isCacheError,
   type StoreCapabilities,
+  syncUnknown,
 } from '@org/cache-core';
 
 export { capabilitiesOf };
@@ -77,4 +78,12 @@ export async function collectKeys(keys: AsyncIterable<string>): Promise<string[]
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * What a synchronous read may answer for an absent key: `undefined`, or `syncUnknown` from a
+ * store that can only tell asynchronously (a two-tier store whose memory tier lacks the key).
+ */
+export function assertAbsentSync(value: unknown): void {
+  assert.ok(value === undefined || value === syncUnknown, `expected an absent key, got ${String(value)}`);
 }

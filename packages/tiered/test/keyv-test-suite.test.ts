@@ -1,0 +1,30 @@
+import keyvTestSuite, { keyvIteratorTests } from '@keyv/test-suite';
+import { memoryStore } from '@org/cache-memory';
+import { type RedisBus, redisBus, redisStore } from '@org/cache-redis';
+import { type TieredStore, tieredStore } from '@org/cache-tiered';
+import Keyv from 'keyv';
+import * as vitest from 'vitest';
+import { type RedisServer, startRedisServer } from '../../redis/test/support/redis-server.js';
+
+// keyv's own adapter suite through `new Keyv({ store: tieredStore(...) })`: a keyv user (cache-manager,
+// cacheable) must be able to use the two-tier store as any other adapter. A fresh store per call,
+// because Keyv keeps one namespace per adapter object. The suite calls keyv.clear(), so it runs on a
+// redis-server of its own.
+let server: RedisServer;
+const opened: Array<{ store: TieredStore; bus: RedisBus }> = [];
+vitest.beforeAll(async () => {
+  server = await startRedisServer();
+});
+vitest.afterAll(async () => {
+  await Promise.all(opened.map(async ({ store, bus }) => Promise.all([store.disconnect(), bus.close()])));
+  await server?.stop();
+});
+
+const store = () => {
+  const bus = redisBus({ url: server.url, channel: 'keyv-suite' });
+  const created = tieredStore({ l1: memoryStore(), l2: redisStore({ url: server.url }), bus });
+  opened.push({ store: created, bus });
+  return created;
+};
+keyvTestSuite(vitest, Keyv, store);
+keyvIteratorTests(vitest, Keyv, store);
