@@ -120,10 +120,9 @@ export class Cache {
   }
 
   /** The fresh value, or `undefined`. `0`, `false`, `''` and `null` come back as stored. */
-  async get<T = unknown>(key: string): Promise<T | undefined> {
-    return (await readValue(this.#context, this.#context.defaultScope, this.#context.fullKey(key))) as
-      | T
-      | undefined;
+  get<T = unknown>(key: string): Promise<T | undefined> {
+    const context = this.#context;
+    return readValue(context, context.defaultScope, () => context.fullKey(key)) as Promise<T | undefined>;
   }
 
   /** Stores a value. `undefined` and values JSON cannot hold reject with E_INVALID_VALUE. */

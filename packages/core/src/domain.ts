@@ -76,8 +76,10 @@ export class Bucket<T> {
     return cacheKey(this.domain, this.name, ...segments);
   }
 
-  async get<V = T>(id: BucketId): Promise<Resolved<T, V> | undefined> {
-    return (await readValue(this.#context, this.#scope, this.#fullKey(id))) as Resolved<T, V> | undefined;
+  get<V = T>(id: BucketId): Promise<Resolved<T, V> | undefined> {
+    return readValue(this.#context, this.#scope, () => this.#fullKey(id)) as Promise<
+      Resolved<T, V> | undefined
+    >;
   }
 
   async set<V extends T = T>(id: BucketId, value: V, options?: SetOptions<V>): Promise<void> {

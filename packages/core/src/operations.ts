@@ -60,9 +60,21 @@ export function settleRead(context: CacheContext, scope: Scope, key: string, out
   return undefined;
 }
 
-export async function readValue(context: CacheContext, scope: Scope, key: string): Promise<unknown> {
-  context.assertOpen();
-  return settleRead(context, scope, key, await context.entries.read(key, scope));
+/**
+ * Reads one value. Not an async function on purpose: a hit on a synchronous store resolves
+ * without an await chain (each async layer costs about as much as the in-memory hit itself).
+ * `fullKey` validates the key; misuse still surfaces as a rejected promise.
+ */
+export function readValue(context: CacheContext, scope: Scope, fullKey: () => string): Promise<unknown> {
+  try {
+    context.assertOpen();
+    const key = fullKey();
+    const fast = context.entries.readSync(key, scope);
+    if (fast !== undefined) return Promise.resolve(settleRead(context, scope, key, fast));
+    return context.entries.read(key, scope).then((outcome) => settleRead(context, scope, key, outcome));
+  } catch (error) {
+    return Promise.reject(error);
+  }
 }
 
 /**
