@@ -1,0 +1,64 @@
+/**
+ * What runs: subjects per tier (baseline first), the scenarios, which baseline each (tier,
+ * scenario) is compared to, and the issue's targets.
+ */
+
+export const TIERS = {
+  memory: {
+    baseline: 'memory-map',
+    subjects: [
+      'memory-lru-cache',
+      'memory-cache-manager',
+      'memory-cacheable',
+      'memory-bentocache',
+      'memory-ours',
+    ],
+  },
+  redis: {
+    baseline: 'redis-raw',
+    subjects: ['redis-ioredis', 'redis-cache-manager', 'redis-cacheable', 'redis-bentocache', 'redis-ours'],
+  },
+  tiered: {
+    baseline: 'memory-map',
+    subjects: ['tiered-bentocache', 'tiered-cacheable', 'tiered-ours'],
+  },
+};
+
+export const SCENARIOS = [
+  'get-hit',
+  'get-hit-64',
+  'set',
+  'get-or-set-hit',
+  'stampede',
+  'stampede-4p',
+  'propagation',
+  'memory-100k',
+];
+
+/**
+ * The raw baseline bracketing a (tier, scenario), or undefined when the scenario has no ratio.
+ * A tiered write must reach Redis, so its ceiling is the raw Redis SET, not a Map.
+ */
+export function baselineFor(tier, scenario) {
+  if (!scenario.ratio) return undefined;
+  if (tier === 'tiered' && scenario.name === 'set') return 'redis-raw';
+  return TIERS[tier].baseline;
+}
+
+/** The issue's goals. `ratio` targets compare ours to the bracketing baseline of the same repeat. */
+export const TARGETS = [
+  { label: 'memory getOrSet hit vs raw Map', tier: 'memory', scenario: 'get-or-set-hit', minRatio: 0.5 },
+  { label: 'redis get, 1 caller vs raw @redis/client', tier: 'redis', scenario: 'get-hit', minRatio: 0.95 },
+  {
+    label: 'redis get, 64 callers vs raw @redis/client',
+    tier: 'redis',
+    scenario: 'get-hit-64',
+    minRatio: 0.8,
+  },
+  { label: 'tiered L1 get hit vs raw Map', tier: 'tiered', scenario: 'get-hit', minRatio: 0.3 },
+  { label: 'stampede, 1 process (memory)', tier: 'memory', scenario: 'stampede', maxFetches: 1 },
+  { label: 'stampede, 1 process (redis)', tier: 'redis', scenario: 'stampede', maxFetches: 1 },
+  { label: 'stampede, 1 process (tiered)', tier: 'tiered', scenario: 'stampede', maxFetches: 1 },
+  { label: 'stampede, 4 processes (redis)', tier: 'redis', scenario: 'stampede-4p', maxFetches: 1 },
+  { label: 'stampede, 4 processes (tiered)', tier: 'tiered', scenario: 'stampede-4p', maxFetches: 1 },
+];

@@ -1,0 +1,197 @@
+import { TARGETS, TIERS } from './plan.mjs';
+
+/** The markdown report: one table per tier, the targets, how each subject is set up, the environment. */
+
+const COLUMNS = [
+  { scenario: 'get-hit', title: 'get hit, 1 caller', cell: throughput },
+  { scenario: 'get-hit', title: 'get latency p50 / p99', cell: latencyCell },
+  { scenario: 'get-hit-64', title: 'get hit, 64 callers', cell: throughput },
+  { scenario: 'set', title: 'set, 1 caller', cell: throughput },
+  { scenario: 'get-or-set-hit', title: 'getOrSet hit', cell: throughput },
+  { scenario: 'stampede', title: 'stampede 1000 callers: fetches, wall', cell: stampedeCell },
+  {
+    scenario: 'stampede-4p',
+    title: 'stampede 4 processes: fetches',
+    cell: (row) => `${row.figures.fetches}`,
+  },
+  { scenario: 'propagation', title: 'invalidation propagation p50 / p99', cell: propagationCell },
+  { scenario: 'memory-100k', title: 'heap per entry', cell: heapCell },
+];
+
+export function formatRate(value) {
+  if (value === undefined) return '-';
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)}M/s`;
+  if (value >= 1e4) return `${Math.round(value / 1e3)}k/s`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(1)}k/s`;
+  return `${Math.round(value)}/s`;
+}
+
+function formatRatio(row) {
+  if (row.ratio === undefined) return '';
+  if (row.baseline)
+    return row.drift === undefined ? ' (baseline)' : ` (baseline, drift ${signed(row.drift)})`;
+  return ` (${row.ratio.toFixed(row.ratio < 0.1 ? 3 : 2)}x)`;
+}
+
+function signed(fraction) {
+  const percent = Math.round(fraction * 100);
+  return `${percent >= 0 ? '+' : ''}${percent}%`;
+}
+
+function micros(value) {
+  if (value === undefined) return '-';
+  return value < 10 ? value.toFixed(2) : value < 100 ? value.toFixed(1) : Math.round(value).toString();
+}
+
+function throughput(row) {
+  return `${formatRate(row.figures.opsPerSec)}${formatRatio(row)}`;
+}
+
+function latencyCell(row) {
+  return `${micros(row.figures.p50Us)} / ${micros(row.figures.p99Us)} µs`;
+}
+
+function stampedeCell(row) {
+  return `${row.figures.fetches}, ${Math.round(row.figures.wallMs)} ms`;
+}
+
+function propagationCell(row) {
+  const { propagated, rounds, p50Ms, p99Ms, timeouts, timeoutMs, regressions, misses } = row.figures;
+  const cold = misses ? `; ${misses} misses while its L1 filled from L2` : '';
+  if (!propagated) return `never (0 of ${rounds} rounds within ${timeoutMs} ms${cold})`;
+  const late = timeouts ? `, ${timeouts} of ${rounds} rounds over ${timeoutMs} ms` : '';
+  const back = regressions ? `, ${regressions} stale reads after the new value` : '';
+  return `${p50Ms.toFixed(2)} / ${p99Ms.toFixed(2)} ms${late}${back}${cold}`;
+}
+
+function heapCell(row) {
+  const ratio = row.baseline ? ' (baseline)' : row.ratio === undefined ? '' : ` (${row.ratio.toFixed(2)}x)`;
+  return `${Math.round(row.figures.bytesPerEntry).toLocaleString('en-US')} B${ratio}`;
+}
+
+function cellFor(rows, subject, column, failures) {
+  const row = rows.find(
+    (candidate) => candidate.subject === subject && candidate.scenario === column.scenario,
+  );
+  if (row === undefined) return '';
+  if (row.errors.length > 0) {
+    if (!failures.some((failure) => failure.row === row))
+      failures.push({ row, subject, scenario: column.scenario, errors: row.errors });
+    return `FAIL (${row.errors.length} of ${row.runs} runs)`;
+  }
+  return column.cell(row);
+}
+
+function tierTable(tier, rows, labels, failures) {
+  const tierRows = rows.filter((row) => row.tier === tier);
+  const columns = COLUMNS.filter((column) => tierRows.some((row) => row.scenario === column.scenario));
+  const subjects = [
+    ...new Set([...tierRows.filter((row) => row.baseline), ...tierRows].map((row) => row.subject)),
+  ];
+  const lines = [
+    `| ${tier} | ${columns.map((column) => column.title).join(' | ')} |`,
+    `|---|${columns.map(() => '---:').join('|')}|`,
+  ];
+  for (const subject of subjects) {
+    const cells = columns.map((column) => cellFor(tierRows, subject, column, failures));
+    lines.push(`| ${labels[subject]} | ${cells.join(' | ')} |`);
+  }
+  return lines.join('\n');
+}
+
+export function targetRows(rows) {
+  return TARGETS.map((target) => {
+    const row = rows.find(
+      (candidate) =>
+        candidate.tier === target.tier &&
+        candidate.scenario === target.scenario &&
+        candidate.subject === `${target.tier}-ours`,
+    );
+    if (row === undefined) return { ...target, status: 'not run', value: '-' };
+    if (row.errors.length > 0) return { ...target, status: 'FAILED', value: 'error' };
+    if (target.minRatio !== undefined) {
+      const met = row.ratio >= target.minRatio;
+      return {
+        ...target,
+        status: met ? 'met' : 'missed',
+        value: `${row.ratio.toFixed(2)}x (${formatRate(row.figures.opsPerSec)})`,
+      };
+    }
+    const met = row.figures.fetches <= target.maxFetches;
+    return { ...target, status: met ? 'met' : 'missed', value: `${row.figures.fetches} fetch(es)` };
+  });
+}
+
+function targetsTable(rows) {
+  const lines = ['| target | goal | ours | status |', '|---|---:|---:|---|'];
+  for (const target of targetRows(rows)) {
+    const goal = target.minRatio !== undefined ? `>= ${target.minRatio}x` : `${target.maxFetches} fetch`;
+    lines.push(`| ${target.label} | ${goal} | ${target.value} | ${target.status} |`);
+  }
+  return lines.join('\n');
+}
+
+function configTable(subjects) {
+  const lines = ['| subject | configuration |', '|---|---|'];
+  for (const [id, subject] of Object.entries(subjects)) lines.push(`| ${id} | ${subject.config} |`);
+  return lines.join('\n');
+}
+
+function environment(run) {
+  const { machine } = run;
+  const packages = Object.entries(run.packages)
+    .map(([name, version]) => `${name} ${version}`)
+    .join(', ');
+  return [
+    `- date: ${run.date}; command: \`${run.command}\`${run.commit ? `; commit ${run.commit}` : ''}`,
+    `- machine: ${machine.nproc} CPUs (${machine.cpu}), ${machine.memoryGiB} GiB RAM, ${machine.os}; load average at start ${machine.loadAverageAtStart.join(' / ')}, at end ${run.loadAverageAtEnd?.join(' / ') ?? '-'}`,
+    `- Node ${run.node}; Redis ${run.redis} (${run.redisSource}, loopback)`,
+    `- packages: ${packages}`,
+    `- settings: ${run.settings.repeats} repeat(s); time box ${run.settings.durationMs} ms after ${run.settings.warmupMs} ms warm-up; ${run.settings.entries.toLocaleString('en-US')} entries for the heap figure; ${run.settings.rounds} propagation rounds per repeat; ${run.settings.jobs} worker(s) at a time`,
+  ].join('\n');
+}
+
+const METHOD = `Each (subject, scenario, repeat) runs in a fresh Node process (bench/worker.mjs). In every
+repeat each tier's raw baseline runs before and after its subjects; a ratio is the subject's figure
+over the mean of those two baseline runs, and the tables show medians over repeats (fetch counts:
+the worst repeat; "drift" is how far the baseline moved between its two runs, the noise floor).
+Throughput is a time box after a warm-up, on 100 keys holding ~1 KB JSON pages. Every call is
+awaited, the synchronous Map and lru-cache too, as application code awaits a cache: for the raw Map
+that await is most of the cost of a hit. Every value read is checked (account id, version, order
+count): a wrong or missing value fails the run, and a getOrSet hit that runs its fetcher fails it
+too. Tiered throughput is compared to a raw Map (an L1 hit) except \`set\`, which must reach Redis
+and is compared to raw @redis/client. Stampedes: 1000 getOrSet calls on one cold key with a 25 ms
+fetcher, in one process or split 250 per process over 4 processes (fetches counted in a shared
+Redis counter). Propagation: a writer process updates a key that a reader process serves from its
+L1; latency is the reader's first sighting of the new value minus the start of the writer's set.
+Heap: heapUsed after forced GC with N fresh pages stored, minus before, divided by N.`;
+
+/** Markdown for stdout, bench/results/latest.md and (full runs) BENCHMARKS.md. */
+export function renderReport({ run, rows, subjects, errors }) {
+  const labels = Object.fromEntries(Object.entries(subjects).map(([id, subject]) => [id, subject.label]));
+  const failures = [];
+  const tiers = Object.keys(TIERS)
+    .filter((tier) => rows.some((row) => row.tier === tier))
+    .map((tier) => tierTable(tier, rows, labels, failures));
+  const parts = [
+    '## Results',
+    tiers.join('\n\n'),
+    '## Targets (ratios within one run)',
+    targetsTable(rows),
+    '## How the subjects are configured',
+    configTable(subjects),
+    '## Method',
+    METHOD,
+    '## Environment',
+    environment(run),
+  ];
+  if (failures.length > 0 || errors.length > 0) {
+    const lines = failures.map(
+      ({ subject, scenario, errors: messages }) =>
+        `- ${subject} / ${scenario}: ${messages[0].split('\n')[0]}`,
+    );
+    for (const error of errors) lines.push(`- ${error}`);
+    parts.push('## Failures', lines.join('\n'));
+  }
+  return `${parts.join('\n\n')}\n`;
+}
