@@ -99,10 +99,7 @@ export class Cache {
       lease: driver.leases === undefined ? undefined : resolved.lease,
       maxKeyBytes: resolved.maxKeyBytes,
       lifetime,
-      fullKey: (key) => {
-        assertValidKey(key, resolved.maxKeyBytes);
-        return prefix + KEY_SEPARATOR + key;
-      },
+      fullKey: fullKeys(prefix, resolved.maxKeyBytes),
       assertOpen: () => {
         if (lifetime.signal.aborted) throw new CacheError('E_CLOSED', `cache ${prefix} is closed`);
       },
@@ -330,6 +327,25 @@ export class Cache {
 }
 
 const CLOSE_TIMEOUT_MS = 2_000;
+const KEY_MEMO_SIZE = 10_000;
+
+/**
+ * `prefix:key` for a user key, validated. Memoized: a hot key is validated once, and the store
+ * then always receives the same string, whose hash is already computed (a freshly concatenated
+ * key costs a Map lookup ~10x more). Bounded: cleared when it reaches 10,000 keys.
+ */
+function fullKeys(prefix: string, maxKeyBytes: number): (key: unknown) => string {
+  const memo = new Map<unknown, string>();
+  return (key) => {
+    const known = memo.get(key);
+    if (known !== undefined) return known;
+    assertValidKey(key, maxKeyBytes);
+    const full = prefix + KEY_SEPARATOR + key;
+    if (memo.size >= KEY_MEMO_SIZE) memo.clear();
+    memo.set(key, full);
+    return full;
+  };
+}
 
 /** Waits for `promise` at most `ms`; a rejection or the timeout both count as done. */
 function settleWithin(promise: Promise<unknown>, ms: number): Promise<void> {

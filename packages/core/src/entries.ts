@@ -19,6 +19,12 @@ export type ReadOutcome =
   | { readonly kind: 'corrupt' }
   | { readonly kind: 'error'; readonly error: CacheError };
 
+/**
+ * Envelopes this module built for structured stores: frozen, so they cannot have changed since;
+ * reading them back skips the shape check that foreign data needs.
+ */
+const ownEnvelopes = new WeakSet<object>();
+
 export const MISS: ReadOutcome = Object.freeze({ kind: 'miss' });
 const CORRUPT: ReadOutcome = Object.freeze({ kind: 'corrupt' });
 
@@ -109,6 +115,7 @@ export class Entries {
   /** `undefined` = nothing stored, `null` = something unreadable. */
   private decode(raw: unknown, key: string): Envelope | null | undefined {
     if (raw === undefined || raw === null) return undefined;
+    if (ownEnvelopes.has(raw as object)) return raw as Envelope;
     let candidate: unknown = raw;
     if (typeof raw === 'string') {
       try {
@@ -198,7 +205,10 @@ export class Entries {
           };
     // Stores take whole, positive milliseconds (a fractional or zero PX is an error in Redis).
     const physicalTtlMs = livesUntil === null ? undefined : Math.max(1, Math.ceil(livesUntil - now));
-    if (this.structured) return { stored: Object.freeze(envelope), physicalTtlMs };
+    if (this.structured) {
+      ownEnvelopes.add(envelope);
+      return { stored: Object.freeze(envelope), physicalTtlMs };
+    }
     try {
       return { stored: this.codec.encode(envelope, key), physicalTtlMs };
     } catch (error) {
