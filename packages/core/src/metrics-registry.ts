@@ -1,4 +1,4 @@
-import { BucketMetrics, type BucketStats } from './metrics.js';
+import { BucketMetrics, type BucketStats, countersOf } from './metrics.js';
 
 export const DEFAULT_BUCKET = 'default';
 
@@ -22,34 +22,7 @@ export class MetricsRegistry {
     return result;
   }
 
-  totals(): Omit<BucketStats, 'hitRatio' | 'fetchLatency'> & { hitRatio: number } {
-    const totals = {
-      hits: 0,
-      misses: 0,
-      staleHits: 0,
-      coalesced: 0,
-      fetches: 0,
-      fetchErrors: 0,
-      invalidations: 0,
-      storeErrors: 0,
-      corruptEntries: 0,
-      droppedWrites: 0,
-      hitRatio: 0,
-    };
-    for (const metrics of this.buckets.values()) {
-      totals.hits += metrics.hits;
-      totals.misses += metrics.misses;
-      totals.staleHits += metrics.staleHits;
-      totals.coalesced += metrics.coalesced;
-      totals.fetches += metrics.fetches;
-      totals.fetchErrors += metrics.fetchErrors;
-      totals.invalidations += metrics.invalidations;
-      totals.storeErrors += metrics.storeErrors;
-      totals.corruptEntries += metrics.corruptEntries;
-      totals.droppedWrites += metrics.droppedWrites;
-    }
-    const reads = totals.hits + totals.misses;
-    totals.hitRatio = reads === 0 ? 0 : Math.round((totals.hits / reads) * 1000) / 1000;
-    return totals;
+  totals(): Omit<BucketStats, 'fetchLatency'> {
+    return countersOf(this.buckets.values());
   }
 }

@@ -109,22 +109,30 @@ export class BucketMetrics implements BucketCounters {
   ) {}
 
   snapshot(): BucketStats {
-    const reads = this.hits + this.misses;
-    return {
-      hits: this.hits,
-      misses: this.misses,
-      staleHits: this.staleHits,
-      coalesced: this.coalesced,
-      fetches: this.fetches,
-      fetchErrors: this.fetchErrors,
-      invalidations: this.invalidations,
-      storeErrors: this.storeErrors,
-      corruptEntries: this.corruptEntries,
-      droppedWrites: this.droppedWrites,
-      hitRatio: reads === 0 ? 0 : round(this.hits / reads),
-      fetchLatency: this.fetchLatency.summary(),
-    };
+    return { ...countersOf([this]), fetchLatency: this.fetchLatency.summary() };
   }
+}
+
+/** Every counter of `BucketCounters`, once: snapshots and totals are derived from this list. */
+export const COUNTER_NAMES = [
+  'hits',
+  'misses',
+  'staleHits',
+  'coalesced',
+  'fetches',
+  'fetchErrors',
+  'invalidations',
+  'storeErrors',
+  'corruptEntries',
+  'droppedWrites',
+] as const satisfies ReadonlyArray<keyof BucketCounters>;
+
+/** The counters of one or several buckets summed, with their hit ratio. */
+export function countersOf(buckets: Iterable<BucketCounters>): BucketCounters & { hitRatio: number } {
+  const sums = Object.fromEntries(COUNTER_NAMES.map((name) => [name, 0])) as unknown as BucketCounters;
+  for (const bucket of buckets) for (const name of COUNTER_NAMES) sums[name] += bucket[name];
+  const reads = sums.hits + sums.misses;
+  return { ...sums, hitRatio: reads === 0 ? 0 : round(sums.hits / reads) };
 }
 
 function round(value: number): number {
