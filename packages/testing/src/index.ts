@@ -6,6 +6,14 @@ export {
   seededRandom,
 } from './chaos.js';
 export { type ChaosStore, type ChaosStoreOptions, chaosStore } from './chaos-store.js';
+export {
+  bounded,
+  ChildWorker,
+  ChildWorkerError,
+  type ChildWorkerOptions,
+  startChildWorkers,
+  stopAllChildWorkers,
+} from './child-worker.js';
 export { type ManualClock, manualClock } from './clock.js';
 export {
   adapterContractSuite,

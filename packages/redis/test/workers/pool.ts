@@ -1,5 +1,11 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import {
+  bounded,
+  ChildWorker,
+  type ChildWorkerOptions,
+  startChildWorkers,
+  stopAllChildWorkers,
+} from '@org/cache-testing';
 
 /**
  * The parent side of cache-worker.mjs: starts caches in child processes, sends them requests over
@@ -8,8 +14,6 @@ import { fileURLToPath } from 'node:url';
  */
 
 const WORKER = fileURLToPath(new URL('./cache-worker.mjs', import.meta.url));
-const READY_TIMEOUT_MS = 15_000;
-const REQUEST_TIMEOUT_MS = 20_000;
 
 export interface WorkerConfig {
   name: string;
@@ -48,102 +52,38 @@ export interface WorkerEvent {
   at: number;
 }
 
-interface Reply {
-  id: number;
-  ok: boolean;
-  result?: unknown;
-  error?: { name?: string; code?: string; message: string };
-}
-
-export class WorkerError extends Error {
-  override readonly name = 'WorkerError';
-  constructor(
-    message: string,
-    readonly code?: string,
-  ) {
-    super(message);
-  }
-}
-
+/** A cache in a child process (cache-worker.mjs) and the requests the tests send it. */
 export class CacheWorker {
   readonly events: WorkerEvent[] = [];
-  private nextId = 0;
-  private readonly pending = new Map<
-    number,
-    { resolve: (value: unknown) => void; reject: (e: Error) => void }
-  >();
   private readonly eventWaiters = new Set<() => void>();
-  private exitInfo: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-  private stderr = '';
-  readonly exited: Promise<void>;
 
-  private constructor(
+  constructor(
     readonly config: WorkerConfig,
-    readonly child: ChildProcess,
+    private readonly process: ChildWorker,
   ) {
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4_000);
-    });
-    child.on('message', (message: unknown) => this.onMessage(message));
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.exitInfo = { code, signal };
-        const error = new WorkerError(
-          `worker ${config.name} exited (${signal ?? `code ${code}`}): ${this.stderr}`,
-        );
-        for (const { reject } of this.pending.values()) reject(error);
-        this.pending.clear();
-        resolve();
-      });
+    process.onMessage((message) => {
+      const event = message as Partial<WorkerEvent>;
+      if (event?.type !== 'event') return;
+      this.events.push(event as WorkerEvent);
+      for (const waiter of [...this.eventWaiters]) waiter();
     });
   }
 
   /** Forks a worker and waits until its cache answers. */
   static async start(config: WorkerConfig): Promise<CacheWorker> {
-    const child = fork(WORKER, [], {
-      env: { ...process.env, CACHE_WORKER_CONFIG: JSON.stringify(config) },
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-      serialization: 'json',
-    });
-    running.add(child);
-    child.once('exit', () => running.delete(child));
-    const worker = new CacheWorker(config, child);
-    await bounded(
-      new Promise<void>((resolve, reject) => {
-        child.on('message', (message: { type?: string; error?: { message: string } }) => {
-          if (message?.type === 'ready') resolve();
-          if (message?.type === 'fatal')
-            reject(new WorkerError(`worker ${config.name}: ${message.error?.message}`));
-        });
-        worker.exited.then(() =>
-          reject(new WorkerError(`worker ${config.name} exited before ready: ${worker.stderr}`)),
-        );
-      }),
-      READY_TIMEOUT_MS,
-      `worker ${config.name} ready`,
-    );
-    return worker;
+    return new CacheWorker(config, await ChildWorker.start(childOptions(config)));
   }
 
   get pid(): number {
-    return this.child.pid ?? -1;
+    return this.process.pid;
   }
 
   get alive(): boolean {
-    return this.exitInfo === undefined;
+    return this.process.alive;
   }
 
-  /** Sends one request; resolves with its result, rejects with the worker's error. Bounded. */
-  request<T>(op: string, args: Record<string, unknown> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
-    if (!this.alive) return Promise.reject(new WorkerError(`worker ${this.config.name} is not running`));
-    const id = ++this.nextId;
-    const reply = new Promise<unknown>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-    });
-    this.child.send({ id, op, ...args });
-    return bounded(reply, timeoutMs, `${this.config.name}.${op}`).finally(() =>
-      this.pending.delete(id),
-    ) as Promise<T>;
+  request<T>(op: string, args: Record<string, unknown> = {}, timeoutMs?: number): Promise<T> {
+    return this.process.request<T>(op, args, timeoutMs);
   }
 
   burst(
@@ -180,80 +120,29 @@ export class CacheWorker {
   }
 
   /** SIGKILL, and wait for the exit. */
-  async kill(): Promise<void> {
-    if (this.alive) this.child.kill('SIGKILL');
-    await bounded(this.exited, 5_000, `${this.config.name} exit after SIGKILL`);
-  }
-
-  private onMessage(message: unknown): void {
-    const candidate = message as Partial<Reply> & Partial<WorkerEvent> & { type?: string };
-    if (candidate?.type === 'event') {
-      this.events.push(candidate as WorkerEvent);
-      for (const waiter of [...this.eventWaiters]) waiter();
-      return;
-    }
-    if (typeof candidate?.id !== 'number') return;
-    const pending = this.pending.get(candidate.id);
-    if (pending === undefined) return;
-    if (candidate.ok) pending.resolve(candidate.result);
-    else
-      pending.reject(
-        new WorkerError(
-          `${this.config.name}: ${candidate.error?.name ?? 'Error'} ${candidate.error?.code ?? ''} ${candidate.error?.message}`,
-          candidate.error?.code,
-        ),
-      );
+  kill(): Promise<void> {
+    return this.process.kill('SIGKILL');
   }
 }
 
-const running = new Set<ChildProcess>();
+function childOptions(config: WorkerConfig): ChildWorkerOptions {
+  return {
+    script: WORKER,
+    name: `worker ${config.name}`,
+    env: { CACHE_WORKER_CONFIG: JSON.stringify(config) },
+  };
+}
 
 /** Kills every worker still running (by pid) and waits for them to exit. */
-export async function stopAllWorkers(): Promise<void> {
-  const children = [...running];
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(resolve, 3_000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-}
+export const stopAllWorkers = stopAllChildWorkers;
 
 /** Starts several workers in parallel; kills them all if one fails to start. */
 export async function startWorkers(configs: WorkerConfig[]): Promise<CacheWorker[]> {
-  const started = await Promise.allSettled(configs.map((config) => CacheWorker.start(config)));
-  const failure = started.find((result) => result.status === 'rejected');
-  if (failure !== undefined) {
-    await stopAllWorkers();
-    throw failure.reason;
-  }
-  return started.map((result) => (result as PromiseFulfilledResult<CacheWorker>).value);
+  const processes = await startChildWorkers(configs.map(childOptions));
+  return processes.map((process, index) => new CacheWorker(configs[index] as WorkerConfig, process));
 }
 
-export function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
+export { bounded };
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Sum of callers per distinct value across burst results. */

@@ -1,5 +1,11 @@
-import { type ChildProcess, fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import {
+  bounded,
+  ChildWorker,
+  type ChildWorkerOptions,
+  startChildWorkers,
+  stopAllChildWorkers,
+} from '@org/cache-testing';
 import { type RespReply, redisCommand } from '../../../redis/test/support/resp.js';
 
 /**
@@ -9,8 +15,6 @@ import { type RespReply, redisCommand } from '../../../redis/test/support/resp.j
  */
 
 const WORKER = fileURLToPath(new URL('../workers/tiered-worker.mjs', import.meta.url));
-const READY_TIMEOUT_MS = 15_000;
-const REQUEST_TIMEOUT_MS = 20_000;
 
 export interface InstanceConfig {
   name: string;
@@ -70,62 +74,16 @@ export interface BurstResult {
   elapsedMs: number;
 }
 
-const running = new Set<ChildProcess>();
-
+/** A service instance in a child process (workers/tiered-worker.mjs) and the requests tests send it. */
 export class Instance {
-  private nextId = 0;
-  private readonly pending = new Map<
-    number,
-    { resolve: (value: unknown) => void; reject: (e: Error) => void }
-  >();
-  private stderr = '';
-  private exitInfo: string | undefined;
-  readonly exited: Promise<void>;
-
-  private constructor(
+  constructor(
     readonly config: InstanceConfig,
-    readonly child: ChildProcess,
-  ) {
-    child.stderr?.on('data', (chunk: Buffer) => {
-      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4_000);
-    });
-    child.on('message', (message) => this.onMessage(message));
-    this.exited = new Promise((resolve) => {
-      child.once('exit', (code, signal) => {
-        this.exitInfo = signal ?? `code ${code}`;
-        const error = new Error(`instance ${config.name} exited (${this.exitInfo}): ${this.stderr}`);
-        for (const { reject } of this.pending.values()) reject(error);
-        this.pending.clear();
-        resolve();
-      });
-    });
-  }
+    private readonly process: ChildWorker,
+  ) {}
 
   /** Forks an instance and waits until its bus subscription is live. */
   static async start(config: InstanceConfig): Promise<Instance> {
-    const child = fork(WORKER, [], {
-      env: { ...process.env, TIERED_WORKER_CONFIG: JSON.stringify(config) },
-      stdio: ['ignore', 'inherit', 'pipe', 'ipc'],
-      serialization: 'advanced',
-    });
-    running.add(child);
-    child.once('exit', () => running.delete(child));
-    const instance = new Instance(config, child);
-    await bounded(
-      new Promise<void>((resolve, reject) => {
-        child.on('message', (message: { type?: string; error?: { message: string } }) => {
-          if (message?.type === 'ready') resolve();
-          if (message?.type === 'fatal')
-            reject(new Error(`instance ${config.name}: ${message.error?.message}`));
-        });
-        instance.exited.then(() =>
-          reject(new Error(`instance ${config.name} exited before ready: ${instance.stderr}`)),
-        );
-      }),
-      READY_TIMEOUT_MS,
-      `instance ${config.name} ready`,
-    );
-    return instance;
+    return new Instance(config, await ChildWorker.start(childOptions(config)));
   }
 
   get name(): string {
@@ -133,16 +91,8 @@ export class Instance {
   }
 
   /** Sends one request; resolves with its result, rejects with the instance's error. Bounded. */
-  request<T>(op: string, args: Record<string, unknown> = {}, timeoutMs = REQUEST_TIMEOUT_MS): Promise<T> {
-    if (this.exitInfo !== undefined) return Promise.reject(new Error(`instance ${this.name} is not running`));
-    const id = ++this.nextId;
-    const reply = new Promise<unknown>((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-    });
-    this.child.send({ id, op, ...args });
-    return bounded(reply, timeoutMs, `${this.name}.${op}`).finally(() =>
-      this.pending.delete(id),
-    ) as Promise<T>;
+  request<T>(op: string, args: Record<string, unknown> = {}, timeoutMs?: number): Promise<T> {
+    return this.process.request<T>(op, args, timeoutMs);
   }
 
   probe(key: string): Promise<Probe> {
@@ -196,73 +146,30 @@ export class Instance {
 
   async close(): Promise<void> {
     await this.request('close');
-    this.child.disconnect();
-    await bounded(this.exited, 5_000, `${this.name} exit after close`);
+    this.process.child.disconnect();
+    await bounded(this.process.exited, 5_000, `${this.name} exit after close`);
   }
+}
 
-  private onMessage(message: unknown): void {
-    const reply = message as {
-      id?: number;
-      ok?: boolean;
-      result?: unknown;
-      error?: { code?: string; message: string };
-    };
-    if (typeof reply?.id !== 'number') return;
-    const pending = this.pending.get(reply.id);
-    if (pending === undefined) return;
-    if (reply.ok) pending.resolve(reply.result);
-    else
-      pending.reject(
-        Object.assign(new Error(`${this.name}: ${reply.error?.message}`), { code: reply.error?.code }),
-      );
-  }
+function childOptions(config: InstanceConfig): ChildWorkerOptions {
+  return {
+    script: WORKER,
+    name: `instance ${config.name}`,
+    env: { TIERED_WORKER_CONFIG: JSON.stringify(config) },
+    serialization: 'advanced',
+  };
 }
 
 /** Starts several instances in parallel; kills them all if one fails to start. */
 export async function startInstances(configs: InstanceConfig[]): Promise<Instance[]> {
-  const started = await Promise.allSettled(configs.map((config) => Instance.start(config)));
-  const failure = started.find((result) => result.status === 'rejected');
-  if (failure !== undefined) {
-    await stopAllInstances();
-    throw failure.reason;
-  }
-  return started.map((result) => (result as PromiseFulfilledResult<Instance>).value);
+  const processes = await startChildWorkers(configs.map(childOptions));
+  return processes.map((process, index) => new Instance(configs[index] as InstanceConfig, process));
 }
 
 /** SIGKILLs every instance still running (by pid) and waits for the exits (bounded). */
-export async function stopAllInstances(): Promise<void> {
-  await Promise.all(
-    [...running].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(resolve, 3_000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill('SIGKILL');
-        }),
-    ),
-  );
-}
+export const stopAllInstances = stopAllChildWorkers;
 
-export function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
-}
-
+export { bounded };
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Epoch ms with sub-ms precision, comparable with the instances' timestamps. */
