@@ -1,4 +1,5 @@
 import { Coalescer } from './coalescer.js';
+import { jsonCodec } from './codec.js';
 import type { CacheContext } from './context.js';
 import { type BucketConfigs, Domain, type DomainConfig } from './domain.js';
 import { createDriver, type StoreDriver } from './driver.js';
@@ -65,6 +66,16 @@ export class Cache {
   constructor(options: CacheOptions) {
     const resolved = resolveOptions(options);
     const driver = createDriver(resolved.store);
+    // A structured store is handed envelope objects, so the codec never runs. For an in-process
+    // store that is the point; a structured store that serializes by itself (tiered, writing to
+    // Redis) would silently store plaintext where the user asked for, say, encryption.
+    if (resolved.codec !== jsonCodec && driver.structuredValues && !driver.inProcess) {
+      throw new CacheError(
+        'E_UNSUPPORTED',
+        `store ${driver.name} serializes values itself: a custom codec (${resolved.codec.name}) would not be applied`,
+        { store: driver.name },
+      );
+    }
     const metrics = new MetricsRegistry();
     const prefix = resolved.prefix;
     const store = new GuardedStore(driver, {

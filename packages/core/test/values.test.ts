@@ -1,4 +1,11 @@
-import { type Cache, type CacheStore, createCache, isCacheError } from '@org/cache-core';
+import {
+  type Cache,
+  type CacheStore,
+  createCache,
+  isCacheError,
+  type StoreCapabilities,
+  storeCapabilities,
+} from '@org/cache-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { structuredStore as inProcessStructuredStore } from './support/stores.js';
 
@@ -357,5 +364,38 @@ describe('misuse is a rejected promise, never a synchronous throw', () => {
     await cache.close();
     await expect(cache.get('k')).rejects.toMatchObject({ code: 'E_CLOSED' });
     await expect(cache.getOrSet('k', () => 1)).rejects.toMatchObject({ code: 'E_CLOSED' });
+  });
+});
+
+describe('codecs', () => {
+  const reversing = {
+    name: 'reversing',
+    encode: (envelope: unknown) => [...JSON.stringify(envelope)].reverse().join(''),
+    decode: (text: string) => JSON.parse([...text].reverse().join('')),
+  };
+
+  it('applies a custom codec to what a serializing store keeps', async () => {
+    const map = new Map<string, unknown>();
+    const cache = createCache({ store: map, prefix: 'codec', codec: reversing });
+    await cache.set('k', { secret: 'plain' });
+    expect(String(map.get('codec:k'))).not.toContain('secret');
+    expect(await cache.get('k')).toEqual({ secret: 'plain' });
+    await cache.close();
+  });
+
+  it('refuses a custom codec on a structured store that serializes by itself (it would be skipped)', () => {
+    const store = inProcessStructuredStore();
+    const capabilities = (store as unknown as Record<symbol, StoreCapabilities>)[storeCapabilities];
+    (store as unknown as Record<symbol, StoreCapabilities>)[storeCapabilities] = {
+      ...(capabilities as StoreCapabilities),
+      inProcess: false,
+    };
+    expect(() => createCache({ store, prefix: 'codec', codec: reversing })).toThrow(
+      expect.objectContaining({ code: 'E_UNSUPPORTED' }),
+    );
+    // In-process structured stores keep objects, never bytes: no codec is needed there.
+    expect(() =>
+      createCache({ store: inProcessStructuredStore(), prefix: 'codec', codec: reversing }),
+    ).not.toThrow();
   });
 });
