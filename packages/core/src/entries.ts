@@ -91,11 +91,36 @@ export class Entries {
       const outcome: ReadOutcome = { kind: 'error', error: error as CacheError };
       return keys.map(() => outcome);
     }
-    return Promise.all(keys.map((key, index) => this.interpret(raws[index], key, scope)));
+    const envelopes = keys.map((key, index) => this.decode(raws[index], key));
+    // One lookup for the tags of every entry read, not one per tagged entry.
+    const tags = new Set<string>();
+    for (const envelope of envelopes) for (const tag of Object.keys(envelope?.tags ?? {})) tags.add(tag);
+    let tokens = new Map<string, string | undefined>();
+    let tagError: CacheError | undefined;
+    if (tags.size > 0) {
+      try {
+        const list = [...tags];
+        const current = await this.tags.current(list);
+        tokens = new Map(list.map((tag, index) => [tag, current[index]]));
+      } catch (error) {
+        tagError = error as CacheError;
+      }
+    }
+    return envelopes.map((envelope) => {
+      if (envelope === undefined) return MISS;
+      if (envelope === null) return CORRUPT;
+      const snapshot = envelope.tags ?? {};
+      const entryTags = Object.keys(snapshot);
+      if (entryTags.length > 0) {
+        if (tagError !== undefined) return { kind: 'error', error: tagError };
+        if (entryTags.some((tag) => snapshot[tag] !== tokens.get(tag))) return MISS;
+      }
+      return this.evaluate(envelope, scope);
+    });
   }
 
   /** From what the store returned to an outcome, checking tags with one more round trip if needed. */
-  async interpret(raw: unknown, key: string, scope: Scope): Promise<ReadOutcome> {
+  private async interpret(raw: unknown, key: string, scope: Scope): Promise<ReadOutcome> {
     const envelope = this.decode(raw, key);
     if (envelope === undefined) return MISS;
     if (envelope === null) return CORRUPT;

@@ -101,6 +101,23 @@ describe('tag versions', () => {
     await cache.close();
   });
 
+  it('are looked up once for all the entries a getMany reads, not once per tagged entry', async () => {
+    const store = faultyStore();
+    const cache = createCache({ store, prefix: 'bff' });
+    const keys = Array.from({ length: 50 }, (_, index) => `k:${index}`);
+    for (const [index, key] of keys.entries())
+      await cache.set(key, index, { tags: [`t:${index}`, 'shared'] });
+    const callsBefore = store.totalCalls();
+    expect(await cache.getMany(keys)).toEqual(keys.map((_, index) => index));
+    // One read of the entries, one read of their 51 tag versions.
+    expect(store.totalCalls() - callsBefore).toBe(2);
+    await cache.invalidateTags(['t:7']);
+    const after = await cache.getMany(keys);
+    expect(after[7]).toBeUndefined();
+    expect(after.filter((value) => value !== undefined)).toHaveLength(49);
+    await cache.close();
+  });
+
   it('err towards a miss when a tag token disappears from the store (eviction, expiry)', async () => {
     const store = new Map<string, unknown>();
     const cache = createCache({ store, prefix: 'bff' });
