@@ -12,6 +12,7 @@ const alias = {
   '@org/cache-testing': source('testing'),
   '@org/cache-redis': source('redis'),
   '@org/cache-tiered': source('tiered'),
+  '@org/cache-cdc': source('cdc'),
 };
 
 const project = (name: string) => ({
@@ -27,6 +28,6 @@ const project = (name: string) => ({
 
 export default defineConfig({
   test: {
-    projects: [project('core'), project('memory'), project('testing'), project('redis'), project('tiered')],
+    projects: [project('core'), project('memory'), project('testing'), project('redis'), project('tiered'), project('cdc')],
   },
 });

@@ -8,7 +8,7 @@ import { CacheError } from './errors.js';
 import { publish } from './events.js';
 import { type Fetcher, getOrSet } from './get-or-set.js';
 import { GuardedStore } from './guarded-store.js';
-import { type CacheHealth, probeStore } from './health.js';
+import { type CacheHealth, type HealthCheck, probeStore, runHealthChecks, worstStatus } from './health.js';
 import { assertValidKey, KEY_SEPARATOR } from './keys.js';
 import { type MemoizeOptions, memoize } from './memoize.js';
 import type { BucketStats } from './metrics.js';
@@ -61,6 +61,7 @@ export class Cache {
   readonly #options: ResolvedOptions;
   readonly #driver: StoreDriver;
   readonly #domains = new Map<string, Domain<BucketConfigs>>();
+  readonly #healthChecks = new Map<string, HealthCheck>();
   #closing: Promise<void> | undefined;
 
   constructor(options: CacheOptions) {
@@ -313,11 +314,28 @@ export class Cache {
           `${context.prefix}${KEY_SEPARATOR}${KEY_SEPARATOR}health`,
           this.#options.operationTimeoutMs,
         );
+    const checks = await runHealthChecks(this.#healthChecks, this.#options.operationTimeoutMs);
     return {
-      status: store.status,
+      status: worstStatus([store.status, ...Object.values(checks).map((check) => check.status)]),
       timestamp: new Date().toISOString(),
       store,
       inFlight: context.coalescer.size,
+      checks,
+    };
+  }
+
+  /**
+   * Adds a component (an invalidation subscriber, say) to `health()`: its status counts towards
+   * the cache's. Returns the function that removes it. Throws E_INVALID_OPTION for a taken name.
+   */
+  addHealthCheck(name: string, check: HealthCheck): () => void {
+    if (typeof check !== 'function')
+      throw new CacheError('E_INVALID_OPTION', 'addHealthCheck() needs a check function');
+    if (this.#healthChecks.has(name))
+      throw new CacheError('E_INVALID_OPTION', `a health check named ${name} is already registered`);
+    this.#healthChecks.set(name, check);
+    return () => {
+      if (this.#healthChecks.get(name) === check) this.#healthChecks.delete(name);
     };
   }
 

@@ -9,6 +9,7 @@ export type CacheErrorCode =
   | 'E_INVALID_VALUE'
   | 'E_INVALID_OPTION'
   | 'E_INVALID_ENV'
+  | 'E_INVALID_EVENT'
   | 'E_STORE_ERROR'
   | 'E_STORE_TIMEOUT'
   | 'E_STORE_UNAVAILABLE'

@@ -26,7 +26,7 @@ export {
 } from './errors.js';
 export { type CacheEvent, type CacheEventName, cacheChannels } from './events.js';
 export type { FetchContext, Fetcher, TagsOption } from './get-or-set.js';
-export type { CacheHealth, HealthStatus, StoreHealth } from './health.js';
+export type { CacheHealth, ComponentHealth, HealthCheck, HealthStatus, StoreHealth } from './health.js';
 export { type JsonValue, parseUntrustedJson } from './json-value.js';
 export {
   assertValidKey,

@@ -136,3 +136,42 @@ describe('health()', () => {
     expect((await cache.health()).status).toBe('down');
   });
 });
+
+describe('health checks', () => {
+  it('adds registered components to health(), the worst status winning, and removes them', async () => {
+    const cache = createCache({ store: new Map(), prefix: 'h', operationTimeout: 40 });
+    let subscriber: { status: 'up' | 'degraded' | 'down'; reason?: string } = { status: 'up' };
+    const remove = cache.addHealthCheck('cdc', () => ({ ...subscriber, processed: 3 }));
+    expect(await cache.health()).toMatchObject({
+      status: 'up',
+      checks: { cdc: { status: 'up', processed: 3 } },
+    });
+
+    subscriber = { status: 'degraded', reason: 'lagging' };
+    expect(await cache.health()).toMatchObject({
+      status: 'degraded',
+      store: { status: 'up' },
+      checks: { cdc: { status: 'degraded', reason: 'lagging' } },
+    });
+    subscriber = { status: 'down', reason: 'stream unreachable' };
+    expect((await cache.health()).status).toBe('down');
+
+    expect(() => cache.addHealthCheck('cdc', () => ({ status: 'up' }))).toThrow(/already registered/);
+    remove();
+    expect(await cache.health()).toMatchObject({ status: 'up', checks: {} });
+    await cache.close();
+  });
+
+  it('reports a check that throws or hangs as down instead of failing or hanging health()', async () => {
+    const cache = createCache({ store: new Map(), prefix: 'h', operationTimeout: 40 });
+    cache.addHealthCheck('throws', () => {
+      throw new Error('boom');
+    });
+    cache.addHealthCheck('hangs', () => new Promise(() => {}));
+    const health = await cache.health();
+    expect(health.status).toBe('down');
+    expect(health.checks.throws).toEqual({ status: 'down', reason: 'boom' });
+    expect(health.checks.hangs?.reason).toMatch(/did not answer within 40 ms/);
+    await cache.close();
+  });
+});

@@ -1,0 +1,26 @@
+export {
+  ALL_RECORDS,
+  CHANGE_KINDS,
+  type ChangeKind,
+  type InvalidationEvent,
+  invalidationEventSchema,
+  parseInvalidationEvent,
+} from './event.js';
+export { type InProcessSource, type InProcessSourceOptions, inProcessSource } from './in-process-source.js';
+export { createInvalidator, Invalidator, type InvalidatorOptions } from './invalidator.js';
+export type { ApplyOutcome } from './outcome.js';
+export {
+  type EntityRule,
+  type InvalidationPlan,
+  type InvalidationRules,
+  SYSTEM_FIELDS,
+} from './rules.js';
+export {
+  CHANGE_TYPES,
+  type ChangeEventHeader,
+  changeEventHeaderSchema,
+  normalizeSalesforceEvent,
+  type SalesforceNormalizeOptions,
+} from './salesforce.js';
+export type { InvalidationSource, SourceContext, SourceHealth } from './source.js';
+export type { InvalidatorCounters, InvalidatorHealth } from './subscriber-health.js';
