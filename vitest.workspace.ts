@@ -15,11 +15,11 @@ const alias = {
   '@org/cache-cdc': source('cdc'),
 };
 
-const project = (name: string) => ({
+const project = (name: string, root = `./packages/${name}`) => ({
   resolve: { alias },
   test: {
     name,
-    root: `./packages/${name}`,
+    root,
     include: ['test/**/*.test.ts'],
     // Type tests (*.test-d.ts) run with the rest: vitest 4 ignores --typecheck for inline projects.
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: '../../tsconfig.json' },
@@ -28,6 +28,14 @@ const project = (name: string) => ({
 
 export default defineConfig({
   test: {
-    projects: [project('core'), project('memory'), project('testing'), project('redis'), project('tiered'), project('cdc')],
+    projects: [
+      project('core'),
+      project('memory'),
+      project('testing'),
+      project('redis'),
+      project('tiered'),
+      project('cdc'),
+      project('bff', './examples/bff'),
+    ],
   },
 });
