@@ -46,7 +46,9 @@ function plan() {
       for (const scenario of Object.values(scenarios)) {
         if (!scenario.tiers.includes(tier) || !wanted(settings.scenarios, scenario.name)) continue;
         const chosen = members.filter(
-          (id) => settings.subjects === undefined || settings.subjects.some((name) => id.endsWith(name)),
+          (id) =>
+            (scenario.subjects === undefined || scenario.subjects.includes(id)) &&
+            (settings.subjects === undefined || settings.subjects.some((name) => id.endsWith(name))),
         );
         if (chosen.length === 0) continue;
         // Rotate the order each repeat so no subject always runs right after the baseline.

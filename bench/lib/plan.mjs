@@ -33,6 +33,7 @@ export const SCENARIOS = [
   'stampede-4p',
   'propagation',
   'memory-100k',
+  'cdc-throughput',
 ];
 
 /**

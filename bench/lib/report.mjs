@@ -16,6 +16,7 @@ const COLUMNS = [
   },
   { scenario: 'propagation', title: 'invalidation propagation p50 / p99', cell: propagationCell },
   { scenario: 'memory-100k', title: 'heap per entry', cell: heapCell },
+  { scenario: 'cdc-throughput', title: 'CDC events applied/s', cell: throughput },
 ];
 
 export function formatRate(value) {

@@ -15,6 +15,8 @@ export default {
       strategy: ttl(ctx.ttlMs),
     });
     return {
+      // The CDC scenarios build an invalidator on the cache itself.
+      cache,
       get: (key) => cache.get(key),
       set: (key, value) => cache.set(key, value),
       getOrSet: (key, fetcher) => cache.getOrSet(key, fetcher),

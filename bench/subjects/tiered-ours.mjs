@@ -21,6 +21,8 @@ export default {
     // Until the bus is subscribed the store rightly bypasses L1: start measuring once it is.
     await bus.ready();
     return {
+      // The CDC scenarios build an invalidator on the cache itself.
+      cache,
       get: (key) => cache.get(key),
       set: (key, value) => cache.set(key, value),
       getOrSet: (key, fetcher) => cache.getOrSet(key, fetcher),

@@ -1,0 +1,61 @@
+import { createInvalidator } from '@org/cache-cdc';
+import { accountIdOf, isPageOf, KEY_COUNT, KEYS, PAGES, wrongValue } from '../lib/fixtures.mjs';
+import { sequential } from '../lib/loops.mjs';
+
+/** One rule, as a service writes it: an Order change drops every entry tagged with that order. */
+const RULES = {
+  Order: { record: (id) => ({ tags: [`order:${id}`] }), all: { patterns: ['orders:*'] } },
+};
+
+/** A Salesforce-like Order UPDATE for record `index`, with a unique change id per event. */
+function orderChange(index, sequence) {
+  return {
+    source: 'salesforce',
+    entity: 'Order',
+    ids: [accountIdOf(index)],
+    kind: 'update',
+    fields: ['Status'],
+    changeId: `bench-${sequence}:1`,
+    position: String(sequence),
+    committedAt: Date.now(),
+  };
+}
+
+/**
+ * Invalidation throughput: CDC events applied one after another by one invalidator (what one
+ * consumer does), each invalidating the tag of one order. Verified: every entry was a hit before
+ * and is a miss after, and every event counted as processed.
+ */
+export default {
+  name: 'cdc-throughput',
+  title: 'CDC events applied, 1 consumer',
+  tiers: ['memory', 'redis', 'tiered'],
+  subjects: ['memory-ours', 'redis-ours', 'tiered-ours'],
+  async run(handle, ctx) {
+    const invalidator = createInvalidator(handle.cache, RULES);
+    for (let index = 0; index < KEY_COUNT; index++) {
+      await handle.cache.set(KEYS[index], PAGES[index], { tags: [`order:${accountIdOf(index)}`] });
+      const value = await handle.get(KEYS[index]);
+      if (!isPageOf(value, index))
+        throw wrongValue(ctx.subject, `get(${KEYS[index]}) before any event`, value);
+    }
+    let sequence = 0;
+    const apply = (index) => invalidator.apply(orderChange(index, ++sequence));
+    const applied = (outcome, index) => {
+      if (outcome.status !== 'applied' || outcome.tags !== 1)
+        throw wrongValue(ctx.subject, `apply(Order ${index})`, outcome);
+    };
+    await sequential(apply, applied, ctx.warmupMs);
+    const result = await sequential(apply, applied, ctx.durationMs);
+    for (let index = 0; index < KEY_COUNT; index++) {
+      const value = await handle.get(KEYS[index]);
+      if (value !== undefined)
+        throw wrongValue(ctx.subject, `get(${KEYS[index]}) after its Order event`, value);
+    }
+    const { processed, failed } = invalidator.counters();
+    if (processed !== sequence || failed !== 0)
+      throw wrongValue(ctx.subject, 'invalidator counters', { processed, failed, sent: sequence });
+    await invalidator.close();
+    return result;
+  },
+};
