@@ -5,8 +5,14 @@
  */
 export class RecentChanges {
   readonly #seen = new Set<string>();
+  // Insertion order in a ring: evicting the oldest is O(1). (Deleting a Set's first entry over and
+  // over is not: V8 keeps the deleted slots until a rehash, and each `values().next()` skips them.)
+  readonly #ring: Array<string | undefined>;
+  #next = 0;
 
-  constructor(readonly capacity: number) {}
+  constructor(readonly capacity: number) {
+    this.#ring = new Array(capacity);
+  }
 
   has(id: string): boolean {
     return this.#seen.has(id);
@@ -14,12 +20,11 @@ export class RecentChanges {
 
   add(id: string): void {
     if (this.#seen.has(id)) return;
+    const evicted = this.#ring[this.#next];
+    if (evicted !== undefined) this.#seen.delete(evicted);
+    this.#ring[this.#next] = id;
+    this.#next = (this.#next + 1) % this.capacity;
     this.#seen.add(id);
-    if (this.#seen.size > this.capacity) {
-      // A Set iterates in insertion order: the first id is the oldest.
-      const oldest = this.#seen.values().next().value as string;
-      this.#seen.delete(oldest);
-    }
   }
 
   get size(): number {
