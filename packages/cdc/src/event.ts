@@ -30,7 +30,10 @@ export interface InvalidationEvent {
   fields?: readonly string[];
   /** Field values the event carries (a changed order's `AccountId`), for rules that need them. */
   values?: Readonly<Record<string, unknown>>;
-  /** The source's resumable position of this event (a Salesforce replay id). */
+  /**
+   * The source's resumable position of this event (a Salesforce replay id). Identifies a
+   * re-delivery only when there is no `changeId`, and only within the entity.
+   */
   position?: string;
   /** Identifies the change across re-deliveries (Salesforce: transactionKey and sequenceNumber). */
   changeId?: string;

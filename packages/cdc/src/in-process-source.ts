@@ -42,6 +42,7 @@ export function inProcessSource(options: InProcessSourceOptions = {}): InProcess
       try {
         event = normalize(input);
       } catch (error) {
+        target.reportInvalid(error);
         return Promise.reject(error);
       }
       const applying = target.apply(event);

@@ -40,8 +40,6 @@ export interface InvalidatorOptions {
   clock?: Clock;
 }
 
-const NO_WORK: ApplyOutcome = { status: 'applied', keys: 0, tags: 0, patterns: 0 };
-
 /**
  * Turns change events into cache invalidations by per-entity rules, drops re-delivered changes,
  * and reports its health through `cache.health()`.
@@ -107,16 +105,18 @@ export class Invalidator<R extends InvalidationRules = InvalidationRules> {
     try {
       event = parseInvalidationEvent(input);
     } catch (error) {
-      this.#counters.invalid++;
+      this.#recordInvalid(error);
       throw error;
     }
     const changeKeys = changeKeysOf(event);
-    if (changeKeys.some((key) => this.#recent.has(key))) return this.#duplicate();
-    // The same change delivered twice at once: the second waits for the first, then is a duplicate.
-    const running = changeKeys.map((key) => this.#inFlight.get(key)).find((flight) => flight !== undefined);
-    if (running) {
-      await running.catch(() => undefined);
+    // The same change delivered again while it is being applied waits for that attempt and is then
+    // a duplicate. If the attempt failed, the first waiter to resume retries it and any others
+    // wait for that retry, so a change is never applied twice at once.
+    for (;;) {
       if (changeKeys.some((key) => this.#recent.has(key))) return this.#duplicate();
+      const running = changeKeys.map((key) => this.#inFlight.get(key)).find((flight) => flight !== undefined);
+      if (running === undefined) break;
+      await running.catch(() => undefined);
     }
     const flight = this.#applyOnce(event, changeKeys);
     for (const key of changeKeys) this.#inFlight.set(key, flight);
@@ -156,7 +156,8 @@ export class Invalidator<R extends InvalidationRules = InvalidationRules> {
 
   /** Runs a plan: one deleteMany, one invalidateTags, one deleteByPattern per pattern. */
   async #run(plan: Required<InvalidationPlan>): Promise<ApplyOutcome> {
-    if (plan.keys.length === 0 && plan.tags.length === 0 && plan.patterns.length === 0) return NO_WORK;
+    if (plan.keys.length === 0 && plan.tags.length === 0 && plan.patterns.length === 0)
+      return { status: 'applied', keys: 0, tags: 0, patterns: 0 };
     const cache = this.#cache;
     await Promise.all([
       plan.keys.length > 0 ? cache.deleteMany(plan.keys) : undefined,
@@ -200,6 +201,7 @@ export class Invalidator<R extends InvalidationRules = InvalidationRules> {
     const context: SourceContext = {
       apply: (event) => this.apply(event),
       failSafe: (reason) => this.failSafe(reason, source.name),
+      reportInvalid: (error) => this.#recordInvalid(error),
       entities: this.entities,
     };
     this.#sources.push(source);
@@ -259,20 +261,33 @@ export class Invalidator<R extends InvalidationRules = InvalidationRules> {
     if (event.committedAt !== undefined) this.#lagMs = Math.max(0, now - event.committedAt);
   }
 
+  #recordInvalid(error: unknown): void {
+    this.#counters.invalid++;
+    this.#lastError = { at: new Date(this.#clock.now()).toISOString(), message: messageOf(error) };
+  }
+
   #recordFailure(error: unknown): void {
     this.#counters.failed++;
     this.#failing = true;
-    const message = isCacheError(error) || error instanceof Error ? error.message : String(error);
-    this.#lastError = { at: new Date(this.#clock.now()).toISOString(), message };
+    this.#lastError = { at: new Date(this.#clock.now()).toISOString(), message: messageOf(error) };
   }
 }
 
-/** The ids under which a change is remembered: its change id and its source position. */
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/**
+ * The id under which a change is remembered: its change id, or else its source position. A
+ * position is only unique within one stream (Salesforce replay ids are unique per org and
+ * channel), so it is scoped by entity and never used when the event carries a change id: two
+ * different changes that happen to share a replay id on two channels must both be applied.
+ */
 function changeKeysOf(event: InvalidationEvent): string[] {
-  const keys: string[] = [];
-  if (event.changeId !== undefined) keys.push(`${event.source}\u0000change\u0000${event.changeId}`);
-  if (event.position !== undefined) keys.push(`${event.source}\u0000position\u0000${event.position}`);
-  return keys;
+  if (event.changeId !== undefined) return [`${event.source}\u0000change\u0000${event.changeId}`];
+  if (event.position !== undefined)
+    return [`${event.source}\u0000${event.entity}\u0000position\u0000${event.position}`];
+  return [];
 }
 
 export function createInvalidator<R extends InvalidationRules>(

@@ -52,12 +52,16 @@ const payloadSchema = z.looseObject({ ChangeEventHeader: changeEventHeaderSchema
 /** A replay id: a long, or the raw 8 big-endian bytes the gRPC API sends. */
 const replayIdSchema = z.union([avroLong, z.instanceof(Uint8Array)]);
 
-const pubSubShape = z.looseObject({ replayId: replayIdSchema.nullish(), payload: payloadSchema });
-const cometdDataShape = z.looseObject({
+/**
+ * One event: the Pub/Sub API's `{ replayId, payload }` or CometD's `data` (`{ schema, payload,
+ * event: { replayId } }`). Both have a `payload`, so one shape reads the replay id from either place.
+ */
+const eventShape = z.looseObject({
+  replayId: replayIdSchema.nullish(),
   payload: payloadSchema,
   event: z.looseObject({ replayId: replayIdSchema.nullish() }).nullish(),
 });
-const cometdMessageShape = z.looseObject({ channel: z.string().optional(), data: cometdDataShape });
+const cometdMessageShape = z.looseObject({ channel: z.string().optional(), data: eventShape });
 
 export interface SalesforceNormalizeOptions {
   /** The event's `source`. Default `salesforce`. */
@@ -72,8 +76,8 @@ export interface SalesforceNormalizeOptions {
  * - a wildcard id (`001*`, a key prefix and `*`) -> every record of the entity;
  * - `GAP_*` -> the listed ids, marked `gap` so no field filter ever skips them;
  *   `GAP_OVERFLOW` -> every record of the entity;
- * - `changeId` = transactionKey + sequenceNumber, `position` = the replay id: either one
- *   identifies a re-delivery.
+ * - `changeId` = transactionKey + sequenceNumber (identifies a re-delivery), `position` = the
+ *   replay id (identifies one only when there is no changeId: it is unique per channel).
  */
 export function normalizeSalesforceEvent(
   input: unknown,
@@ -109,15 +113,21 @@ export function normalizeSalesforceEvent(
 }
 
 function unwrap(input: unknown): { payload: z.infer<typeof payloadSchema>; replayId: string | undefined } {
-  const pubSub = pubSubShape.safeParse(input);
-  if (pubSub.success) return { payload: pubSub.data.payload, replayId: replayIdOf(pubSub.data.replayId) };
+  const direct = eventShape.safeParse(input);
+  if (direct.success) return eventParts(direct.data);
   const message = cometdMessageShape.safeParse(input);
-  if (message.success)
-    return { payload: message.data.data.payload, replayId: replayIdOf(message.data.data.event?.replayId) };
-  const data = cometdDataShape.safeParse(input);
-  if (data.success) return { payload: data.data.payload, replayId: replayIdOf(data.data.event?.replayId) };
-  // Report against the Pub/Sub shape: its errors name the header fields that are wrong.
-  throw invalidEvent('not a Salesforce change event', pubSub.error);
+  if (message.success) return eventParts(message.data.data);
+  // A CometD message is reported against its own shape, anything else against the event's: the
+  // errors then name the header fields that are wrong.
+  throw invalidEvent('not a Salesforce change event', isCometdMessage(input) ? message.error : direct.error);
+}
+
+function eventParts(event: z.infer<typeof eventShape>) {
+  return { payload: event.payload, replayId: replayIdOf(event.replayId ?? event.event?.replayId) };
+}
+
+function isCometdMessage(input: unknown): boolean {
+  return typeof input === 'object' && input !== null && 'data' in input && !('payload' in input);
 }
 
 function kindOf(changeType: (typeof CHANGE_TYPES)[number]): ChangeKind {
@@ -139,6 +149,9 @@ function kindOf(changeType: (typeof CHANGE_TYPES)[number]): ChangeKind {
   }
 }
 
+/** An undecoded field bitmap: `0x1A`, or `3-0x02` for the fields inside compound field 3. */
+const bitmap = /^(?:\d+-)?0x[0-9a-f]*$/i;
+
 /**
  * The fields an UPDATE touched, or undefined when the event does not say: before API 60 there
  * is no changedFields, and an undecoded bitmap (`0x...`) names no field.
@@ -149,7 +162,7 @@ function changedFieldsOf(header: ChangeEventHeader): string[] | undefined {
     ...(header.nulledFields ?? []),
     ...(header.diffFields ?? []),
   ];
-  if (fields.length === 0 || fields.some((field) => field.startsWith('0x'))) return undefined;
+  if (fields.length === 0 || fields.some((field) => bitmap.test(field))) return undefined;
   return [...new Set(fields)];
 }
 

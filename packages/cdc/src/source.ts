@@ -14,6 +14,12 @@ export interface SourceContext {
    * that cannot tell what it missed, such as a replay position outside the retention window.
    */
   failSafe(reason: string): Promise<void>;
+  /**
+   * Counts an event the source could not turn into an `InvalidationEvent` (its normaliser threw
+   * E_INVALID_EVENT): it shows in the invalidator's `invalid` counter and last error. The source
+   * then drops it (acknowledges it): a malformed event must not block the ones after it.
+   */
+  reportInvalid(error: unknown): void;
   /** The entities the invalidator has rules for (what a source may subscribe to). */
   readonly entities: readonly string[];
 }
