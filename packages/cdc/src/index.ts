@@ -22,5 +22,25 @@ export {
   normalizeSalesforceEvent,
   type SalesforceNormalizeOptions,
 } from './salesforce.js';
+export type {
+  CallbackPubSubClient,
+  CallbackSubscriptionInfo,
+  ClientReplayId,
+  EmitterPubSubClient,
+  PubSubApi,
+  PubSubClient,
+  PubSubEmitter,
+  SubscribeCallback,
+} from './salesforce-pubsub/client-shapes.js';
+export {
+  type CachePositionStoreOptions,
+  cachePositionStore,
+  type PositionStore,
+  type ReplayPosition,
+  replayPositionKey,
+} from './salesforce-pubsub/position-store.js';
+export type { SalesforcePubSubCounters, SalesforcePubSubHealth } from './salesforce-pubsub/pubsub-health.js';
+export type { SalesforcePubSubSourceOptions } from './salesforce-pubsub/pubsub-options.js';
+export { SalesforcePubSubSource, salesforcePubSubSource } from './salesforce-pubsub/pubsub-source.js';
 export type { InvalidationSource, SourceContext, SourceHealth } from './source.js';
 export type { InvalidatorCounters, InvalidatorHealth } from './subscriber-health.js';
