@@ -1,11 +1,4 @@
-import {
-  type Cache,
-  CacheError,
-  type Clock,
-  type Duration,
-  isCacheError,
-  parseDuration,
-} from '@org/cache-core';
+import { type Cache, CacheError, type Clock, type Duration, parseDuration } from '@org/cache-core';
 import { ALL_RECORDS, type InvalidationEvent, parseInvalidationEvent } from './event.js';
 import type { ApplyOutcome } from './outcome.js';
 import { RecentChanges } from './recent-changes.js';
