@@ -3,6 +3,7 @@ import { globToRegExp } from './keys.js';
 import {
   type CacheStore,
   capabilitiesOf,
+  type IfAbsentEntry,
   type StoreCapabilities,
   type StoreInput,
   type StoreLeases,
@@ -29,6 +30,8 @@ export interface StoreDriver {
   readonly nativeMemoryUsage: boolean;
   readonly getSync: ((key: string) => unknown) | undefined;
   readonly leases: StoreLeases | undefined;
+  /** The store's atomic create-if-absent, when it has one. */
+  readonly setIfAbsent: ((entries: IfAbsentEntry[]) => Promise<string[]>) | undefined;
   readonly target: object;
   get(key: string): Promise<unknown>;
   getMany(keys: string[]): Promise<unknown[]>;
@@ -92,6 +95,7 @@ function adapterDriver(store: CacheStore): StoreDriver {
     nativeMemoryUsage: typeof capabilities.memoryUsage === 'function',
     getSync: capabilities.getSync?.bind(capabilities),
     leases: capabilities.leases,
+    setIfAbsent: capabilities.setIfAbsent?.bind(capabilities),
     target: store,
     get,
     getMany: store.getMany
@@ -141,6 +145,8 @@ function mapDriver(map: Map<string, unknown>, name: string): StoreDriver {
     nativeMemoryUsage: false,
     getSync: (key) => map.get(key),
     leases: undefined,
+    // In one process the check and the write cannot interleave with another creator.
+    setIfAbsent: undefined,
     target: map,
     get: async (key) => map.get(key),
     getMany: async (keys) => keys.map((key) => map.get(key)),

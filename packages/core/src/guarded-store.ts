@@ -1,7 +1,7 @@
 import { type BreakerOptions, CircuitBreaker } from './breaker.js';
 import type { DriverEntry, StoreDriver } from './driver.js';
 import { CacheError, StoreTimeoutError, toStoreError } from './errors.js';
-import type { StoreLeases } from './store.js';
+import type { IfAbsentEntry, StoreLeases } from './store.js';
 
 export interface GuardOptions {
   /** Deadline for each store operation, in ms. */
@@ -25,7 +25,15 @@ export class GuardedStore {
     this.breaker = new CircuitBreaker(options.breaker);
     this.deadlineMs = driver.inProcess ? 0 : options.operationTimeoutMs;
     this.leases = this.guardLeases();
+    const setIfAbsent = driver.setIfAbsent;
+    this.setIfAbsent =
+      setIfAbsent === undefined
+        ? undefined
+        : (entries) => this.run('setIfAbsent', () => setIfAbsent(entries));
   }
+
+  /** The store's create-if-absent under the same deadline and breaker; `undefined` when it has none. */
+  readonly setIfAbsent: ((entries: IfAbsentEntry[]) => Promise<string[]>) | undefined;
 
   get name(): string {
     return this.driver.name;

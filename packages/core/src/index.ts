@@ -45,6 +45,7 @@ export type { BreakerSettings, CacheOptions } from './options.js';
 export {
   type CacheStore,
   capabilitiesOf,
+  type IfAbsentEntry,
   type StoreCapabilities,
   type StoreInput,
   type StoreLeases,

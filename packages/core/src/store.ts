@@ -44,6 +44,19 @@ export interface StoreCapabilities {
   remainingTtl?(key: string): Promise<number | undefined>;
   /** Cross-process fetch leases: one fetch per key per wave across every process on the store. */
   leases?: StoreLeases;
+  /**
+   * Writes each value only where its key holds nothing (atomically per key) and resolves to what
+   * each key holds afterwards: the given value where the key was free, the existing one otherwise.
+   * Processes racing to create the same tag token then agree on one.
+   */
+  setIfAbsent?(entries: IfAbsentEntry[]): Promise<string[]>;
+}
+
+export interface IfAbsentEntry {
+  key: string;
+  value: string;
+  /** Physical lifetime; `undefined` = no expiry. */
+  ttlMs: number | undefined;
 }
 
 /**

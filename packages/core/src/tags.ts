@@ -55,17 +55,40 @@ export class TagVersions {
   async snapshot(tags: readonly string[]): Promise<Record<string, string>> {
     const tokens = await this.current(tags);
     const snapshot: Record<string, string> = Object.create(null);
-    const created: Array<{ key: string; value: unknown; ttlMs: number | undefined }> = [];
+    const missing: string[] = [];
     tags.forEach((tag, index) => {
-      let token = tokens[index];
-      if (token === undefined) {
-        token = this.newToken();
-        created.push({ key: this.keyOf(tag), value: token, ttlMs: this.tokenTtlMs });
-      }
-      snapshot[tag] = token;
+      const token = tokens[index];
+      if (token === undefined) missing.push(tag);
+      else snapshot[tag] = token;
     });
-    if (created.length > 0) await this.store.setMany(created);
+    if (missing.length > 0) {
+      const created = await this.create(missing);
+      missing.forEach((tag, index) => {
+        snapshot[tag] = created[index] as string;
+      });
+    }
     return snapshot;
+  }
+
+  /**
+   * Creates tokens for tags that have none. Two processes (or two entries fetched at once) may
+   * both find a tag without a token: if each wrote its own, the last write would win and every
+   * entry recorded with the other token would miss for no reason. So where the store can create
+   * atomically, the first token written is the one everybody records; elsewhere the token is read
+   * back after the write, which narrows the window to the time between two round trips.
+   */
+  private async create(tags: readonly string[]): Promise<string[]> {
+    const entries = tags.map((tag) => ({
+      key: this.keyOf(tag),
+      value: this.newToken(),
+      ttlMs: this.tokenTtlMs,
+    }));
+    if (this.store.setIfAbsent) return this.store.setIfAbsent(entries);
+    await this.store.setMany(entries);
+    if (this.store.driver.inProcess) return entries.map((entry) => entry.value);
+    const stored = await this.current(tags);
+    // A token gone already (evicted) is recorded as ours: the entry will miss, never hit wrongly.
+    return entries.map((entry, index) => stored[index] ?? entry.value);
   }
 
   /** Gives every tag a new token: one round trip. */

@@ -175,3 +175,27 @@ describe('health checks', () => {
     await cache.close();
   });
 });
+
+describe('creating a tag token', () => {
+  it('makes entries fetched at once under a new tag agree on one token (no spurious misses)', async () => {
+    // Not in-process as far as core knows, and without an atomic create: the token is read back.
+    const cache = createCache({ store: faultyStore(), prefix: 't' });
+    let fetches = 0;
+    const keys = ['bundle:1', 'bundle:2', 'bundle:3', 'bundle:4', 'bundle:5', 'bundle:6'];
+    const load = (key: string) =>
+      cache.getOrSet(
+        key,
+        () => {
+          fetches++;
+          return key;
+        },
+        { tags: ['product:A'] },
+      );
+    await Promise.all(keys.map(load));
+    expect(fetches).toBe(6);
+    expect(await Promise.all(keys.map((key) => cache.get(key)))).toEqual(keys);
+    await Promise.all(keys.map(load));
+    expect(fetches).toBe(6);
+    await cache.close();
+  });
+});

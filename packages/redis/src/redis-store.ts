@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import {
   CacheError,
   escapeGlob,
+  type IfAbsentEntry,
   type StoreCapabilities,
   type StoreLeases,
   storeCapabilities,
@@ -72,7 +73,20 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
         return ttl >= 0 ? ttl : undefined;
       },
       leases,
+      setIfAbsent: (entries) => Promise.all(entries.map((entry) => this.setIfAbsent(entry))),
     };
+  }
+
+  /**
+   * `SET key value NX GET` (Redis 7+): writes only where the key is free and answers the value
+   * that was there, so every racer learns the one value that won, in one round trip.
+   */
+  private async setIfAbsent(entry: IfAbsentEntry): Promise<string> {
+    const px = ttlArgument(entry.ttlMs, entry.key);
+    const args = ['SET', entry.key, entry.value, 'NX', 'GET'];
+    if (px !== undefined && px !== 'expired') args.push('PX', px);
+    const existing = await this.command<string | null>(args, entry.key);
+    return existing ?? entry.value;
   }
 
   /** The node-redis client, for what the adapter does not cover. */

@@ -462,3 +462,29 @@ async function waitFor(condition: () => boolean, what: string, timeoutMs = 2_000
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
+
+describe('tag tokens created by racing fetches', () => {
+  it('agree on the first token written (SET NX GET): entries fetched at once stay hits', async () => {
+    const prefix = uniquePrefix('tag-race');
+    // Two caches on one prefix stand for two processes that both find the tag without a token.
+    const caches = [open({ prefix }), open({ prefix })];
+    let fetches = 0;
+    const ids = [1, 2, 3, 4, 5, 6];
+    const load = (id: number) =>
+      (caches[id % 2] as Cache).getOrSet(
+        `catalog:bundles:${id}`,
+        () => {
+          fetches++;
+          return { id };
+        },
+        { tags: ['product:A'] },
+      );
+    await Promise.all(ids.map(load));
+    expect(fetches).toBe(6);
+    await Promise.all(ids.map(load));
+    expect(fetches).toBe(6);
+    // Still one token: invalidating it reaches every entry, whoever created the token.
+    await (caches[0] as Cache).invalidateTags(['product:A']);
+    for (const id of ids) expect(await (caches[1] as Cache).get(`catalog:bundles:${id}`)).toBeUndefined();
+  });
+});

@@ -5,6 +5,7 @@ import {
   type CacheStore,
   capabilitiesOf,
   type Duration,
+  type IfAbsentEntry,
   parseDuration,
   type StoreCapabilities,
   type StoreLeases,
@@ -275,7 +276,27 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
       ...(l2?.remainingTtl === undefined ? {} : { remainingTtl: l2.remainingTtl }),
     };
     if (l2?.leases !== undefined) capabilities.leases = this.leasesThrough(l2.leases);
+    const setIfAbsent = l2?.setIfAbsent;
+    if (setIfAbsent !== undefined)
+      capabilities.setIfAbsent = (entries) => this.setIfAbsentThrough(setIfAbsent.bind(l2), entries);
     return capabilities;
+  }
+
+  /**
+   * The atomic create happens in L2, the one place every instance shares; L1 keeps whichever value
+   * won, and the others hear about the keys this instance did write.
+   */
+  private async setIfAbsentThrough(
+    setIfAbsent: (entries: IfAbsentEntry[]) => Promise<string[]>,
+    entries: IfAbsentEntry[],
+  ): Promise<string[]> {
+    const winners = await setIfAbsent(entries);
+    await Promise.all(entries.map((entry, index) => this.writeL1(entry.key, winners[index], entry.ttlMs)));
+    const written = entries
+      .filter((entry, index) => winners[index] === entry.value)
+      .map((entry) => entry.key);
+    if (written.length > 0) this.coherence?.publish({ keys: written });
+    return winners;
   }
 
   /** The lease lives in L2; a commit also updates L1 and tells the other instances. */
