@@ -9,6 +9,18 @@ export {
 export { type InProcessSource, type InProcessSourceOptions, inProcessSource } from './in-process-source.js';
 export { createInvalidator, Invalidator, type InvalidatorOptions } from './invalidator.js';
 export type { ApplyOutcome } from './outcome.js';
+export type { StreamClient } from './redis-streams/stream-connection.js';
+export type { RedisStreamSourceHealth } from './redis-streams/stream-health.js';
+export {
+  type RedisStreamPublisher,
+  type RedisStreamPublisherOptions,
+  redisStreamPublisher,
+} from './redis-streams/stream-publisher.js';
+export {
+  type RedisStreamSource,
+  type RedisStreamSourceOptions,
+  redisStreamSource,
+} from './redis-streams/stream-source.js';
 export {
   type EntityRule,
   type InvalidationPlan,

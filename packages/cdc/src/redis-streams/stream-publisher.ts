@@ -1,0 +1,79 @@
+import { CacheError, type Duration, isCacheError, parseDuration } from '@org/cache-core';
+import type { RedisClientOptions } from '@redis/client';
+import type { InvalidationEvent } from '../event.js';
+import { encodeEvent } from './stream-codec.js';
+import { type StreamClient, StreamConnection } from './stream-connection.js';
+import { assertName, assertOneConnection } from './stream-options.js';
+
+export interface RedisStreamPublisherOptions {
+  /** `redis://...`; default `redis://127.0.0.1:6379`. Give `url` or `client`, not both. */
+  url?: string;
+  /** A connected standalone node-redis v5 client; left open by close(). */
+  client?: StreamClient;
+  /** The stream key the sources read. */
+  stream: string;
+  /**
+   * The stream is capped at about this many entries (`XADD MAXLEN ~`: Redis trims whole nodes,
+   * so a little more stays). A consumer group that falls further behind fails safe. Default 100,000.
+   */
+  maxLen?: number;
+  /** Deadline of one XADD. Default 2 s. */
+  commandTimeout?: Duration;
+  /** Extra node-redis options for the connection opened from `url`. */
+  clientOptions?: Partial<RedisClientOptions>;
+}
+
+export interface RedisStreamPublisher {
+  readonly stream: string;
+  /**
+   * Validates the event and appends it; resolves with the entry's stream id. Rejects with
+   * E_INVALID_EVENT before any I/O for a malformed event, and with E_STORE_UNAVAILABLE,
+   * E_STORE_TIMEOUT or E_STORE_ERROR when Redis did not take it (the caller retries).
+   */
+  append(event: InvalidationEvent): Promise<string>;
+  /** Closes the connection it opened (a passed-in client stays open). Idempotent. */
+  close(): Promise<void>;
+}
+
+/**
+ * The writing side of {@link redisStreamSource}: what a bridge process (a Salesforce CDC
+ * subscriber, a webhook receiver) uses to put events on the stream every service instance reads.
+ *
+ * @example
+ * const publisher = redisStreamPublisher({ url, stream: 'cdc:salesforce' });
+ * await publisher.append(normalizeSalesforceEvent(message));
+ */
+export function redisStreamPublisher(options: RedisStreamPublisherOptions): RedisStreamPublisher {
+  assertOneConnection(options);
+  const stream = assertName(options.stream, 'stream');
+  const maxLen = options.maxLen ?? 100_000;
+  if (!Number.isInteger(maxLen) || maxLen < 1)
+    throw new CacheError('E_INVALID_OPTION', `maxLen must be a positive integer, got ${maxLen}`);
+  const timeoutMs = Math.max(1, parseDuration(options.commandTimeout ?? '2s', 'commandTimeout'));
+  let connection: StreamConnection | undefined;
+  let closed = false;
+
+  return {
+    stream,
+    async append(event) {
+      const [field, json] = encodeEvent(event);
+      if (closed) throw new CacheError('E_CLOSED', `publisher of ${stream} is closed`);
+      connection ??= StreamConnection.open(options, `cdc-publisher-${stream}`);
+      try {
+        const id = await connection.command<string>(
+          ['XADD', stream, 'MAXLEN', '~', String(maxLen), '*', field, json],
+          timeoutMs,
+        );
+        return String(id);
+      } catch (error) {
+        if (isCacheError(error)) throw error;
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new CacheError('E_STORE_ERROR', `XADD to ${stream} failed: ${reason}`, { cause: error });
+      }
+    },
+    async close() {
+      closed = true;
+      await connection?.close();
+    },
+  };
+}
