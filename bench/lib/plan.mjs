@@ -34,6 +34,7 @@ export const SCENARIOS = [
   'propagation',
   'memory-100k',
   'cdc-throughput',
+  'cdc-latency',
 ];
 
 /**

@@ -40,17 +40,22 @@ export default {
         throw wrongValue(ctx.subject, `get(${KEYS[index]}) before any event`, value);
     }
     let sequence = 0;
-    const apply = (index) => invalidator.apply(orderChange(index, ++sequence));
+    const invalidated = new Set();
+    const apply = (index) => {
+      invalidated.add(index);
+      return invalidator.apply(orderChange(index, ++sequence));
+    };
     const applied = (outcome, index) => {
       if (outcome.status !== 'applied' || outcome.tags !== 1)
         throw wrongValue(ctx.subject, `apply(Order ${index})`, outcome);
     };
     await sequential(apply, applied, ctx.warmupMs);
     const result = await sequential(apply, applied, ctx.durationMs);
+    // A short time box on a slow store may not get round all 100 orders: those must still hit.
     for (let index = 0; index < KEY_COUNT; index++) {
       const value = await handle.get(KEYS[index]);
-      if (value !== undefined)
-        throw wrongValue(ctx.subject, `get(${KEYS[index]}) after its Order event`, value);
+      const expected = invalidated.has(index) ? value === undefined : isPageOf(value, index);
+      if (!expected) throw wrongValue(ctx.subject, `get(${KEYS[index]}) after the events`, value);
     }
     const { processed, failed } = invalidator.counters();
     if (processed !== sequence || failed !== 0)
