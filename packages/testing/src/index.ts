@@ -7,6 +7,13 @@ export {
 } from './chaos.js';
 export { type ChaosStore, type ChaosStoreOptions, chaosStore } from './chaos-store.js';
 export {
+  describeWorkerError,
+  sendToParent,
+  serveChildWorker,
+  type WorkerErrorDescription,
+  type WorkerOperation,
+} from './child-serve.js';
+export {
   bounded,
   ChildWorker,
   ChildWorkerError,

@@ -15,6 +15,7 @@ import { createInvalidator, redisStreamSource } from '@org/cache-cdc';
 import { createCache, ttl } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
+import { sendToParent, serveChildWorker } from '@org/cache-testing';
 import { tieredStore } from '@org/cache-tiered';
 
 const config = JSON.parse(process.env.CDC_WORKER_CONFIG ?? '{}');
@@ -39,14 +40,7 @@ const source = redisStreamSource({
 /** Epoch milliseconds with sub-millisecond precision, comparable across processes on one machine. */
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const send = (message) => {
-  if (process.connected) process.send(message);
-};
-const describeError = (error) => ({
-  name: error?.name,
-  code: error?.code,
-  message: String(error?.message ?? error),
-});
+const send = sendToParent;
 
 /** While true, events the stream delivers are kept: never applied, never acknowledged (a stuck consumer). */
 let holding = false;
@@ -136,22 +130,4 @@ const operations = {
   },
 };
 
-process.on('message', async (request) => {
-  if (typeof request?.id !== 'number') return;
-  const operation = operations[request.op];
-  try {
-    if (operation === undefined) throw new Error(`unknown op ${request.op}`);
-    send({ id: request.id, ok: true, result: await operation(request) });
-  } catch (error) {
-    send({ id: request.id, ok: false, error: describeError(error) });
-  }
-});
-process.on('disconnect', () => process.exit(0));
-
-try {
-  await bus.ready();
-  send({ type: 'ready', pid: process.pid });
-} catch (error) {
-  send({ type: 'fatal', error: describeError(error) });
-  process.exit(1);
-}
+await serveChildWorker(operations, () => bus.ready());

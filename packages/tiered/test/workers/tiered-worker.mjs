@@ -14,6 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createCache, ttl } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
+import { describeWorkerError, serveChildWorker } from '@org/cache-testing';
 import { tieredStore } from '@org/cache-tiered';
 
 const config = JSON.parse(process.env.TIERED_WORKER_CONFIG ?? '{}');
@@ -48,14 +49,7 @@ const cache = createCache({
 /** Epoch milliseconds with sub-millisecond precision, comparable across processes on one machine. */
 const now = () => performance.timeOrigin + performance.now();
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const send = (message) => {
-  if (process.connected) process.send(message);
-};
-const describeError = (error) => ({
-  name: error?.name,
-  code: error?.code,
-  message: String(error?.message ?? error),
-});
+const describeError = describeWorkerError;
 
 function stats() {
   const { l1Hits, l2Reads, l1Resets, bus: busStats } = store.stats;
@@ -207,22 +201,4 @@ const operations = {
   },
 };
 
-process.on('message', async (request) => {
-  if (typeof request?.id !== 'number') return;
-  const operation = operations[request.op];
-  try {
-    if (operation === undefined) throw new Error(`unknown op ${request.op}`);
-    send({ id: request.id, ok: true, result: await operation(request) });
-  } catch (error) {
-    send({ id: request.id, ok: false, error: describeError(error) });
-  }
-});
-process.on('disconnect', () => process.exit(0));
-
-try {
-  await bus.ready();
-  send({ type: 'ready', pid: process.pid });
-} catch (error) {
-  send({ type: 'fatal', error: describeError(error) });
-  process.exit(1);
-}
+await serveChildWorker(operations, () => bus.ready());
