@@ -1,34 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../../../packages/redis/test/support/redis-server.js';
-import { BffClient } from './support/bff-client.js';
+import { describe, expect, it } from 'vitest';
 import { fetchJson, waitFor } from './support/http.js';
-import { type BffProcess, startBff } from './support/service.js';
+import { bffOnPrivateRedis } from './support/private-redis.js';
 
 describe('the BFF on Redis (tiered) when Redis dies', { timeout: 60_000 }, () => {
-  let redis: RedisServer;
-  let service: BffProcess;
-  let client: BffClient;
-
-  beforeAll(async () => {
-    redis = await startRedisServer();
-    service = await startBff({ REDIS_URL: redis.url, CACHE_TIER: 'tiered' });
-    client = new BffClient(service.url);
-  }, 30_000);
-
-  afterAll(async () => {
-    await service?.stop();
-    await redis?.stop();
-  });
+  const deployment = bffOnPrivateRedis({ CACHE_TIER: 'tiered' });
 
   it('reports 503 on /health but keeps answering reads from the source, then recovers', async () => {
-    expect((await fetchJson(`${service.url}/health`)).status).toBe(200);
-    await client.getOk('/api/orders/001BEFORE');
+    expect((await fetchJson(`${deployment.service.url}/health`)).status).toBe(200);
+    await deployment.client.getOk('/api/orders/001BEFORE');
 
-    await redis.kill(); // the server we started, by pid
+    await deployment.redis.kill(); // the server we started, by pid
 
     const down = await waitFor('GET /health to turn 503', async () => {
       const answer = await fetchJson<{ status: string; store: { status: string; reason?: string } }>(
-        `${service.url}/health`,
+        `${deployment.service.url}/health`,
       );
       return answer.status === 503 ? answer.body : undefined;
     });
@@ -37,22 +22,22 @@ describe('the BFF on Redis (tiered) when Redis dies', { timeout: 60_000 }, () =>
     expect(typeof down.store.reason).toBe('string');
 
     // Reads fall back to Salesforce: an account never cached, and one cached before the outage.
-    const fresh = await fetchJson<{ orders: unknown[] }>(`${service.url}/api/orders/001DURING`);
+    const fresh = await fetchJson<{ orders: unknown[] }>(`${deployment.service.url}/api/orders/001DURING`);
     expect(fresh.status).toBe(200);
     expect(fresh.body.orders.length).toBeGreaterThan(0);
-    expect((await fetchJson(`${service.url}/api/orders/001BEFORE`)).status).toBe(200);
-    expect((await fetchJson(`${service.url}/api/catalog/bundles/0BNDOWN`)).status).toBe(200);
-    const dashboard = await client.dashboard();
+    expect((await fetchJson(`${deployment.service.url}/api/orders/001BEFORE`)).status).toBe(200);
+    expect((await fetchJson(`${deployment.service.url}/api/catalog/bundles/0BNDOWN`)).status).toBe(200);
+    const dashboard = await deployment.client.dashboard();
     expect(dashboard.health.store.status).toBe('down');
 
-    await redis.restart();
+    await deployment.redis.restart();
     await waitFor(
       'GET /health to be 200 again',
-      async () => ((await fetchJson(`${service.url}/health`)).status === 200 ? true : undefined),
+      async () => ((await fetchJson(`${deployment.service.url}/health`)).status === 200 ? true : undefined),
       20_000,
     );
     // Caching again: the first read fills the store, the second is a hit.
-    await client.getOk('/api/orders/001AFTER');
-    expect(await client.callsFor('/api/orders/001AFTER')).toBe(0);
+    await deployment.client.getOk('/api/orders/001AFTER');
+    expect(await deployment.client.callsFor('/api/orders/001AFTER')).toBe(0);
   });
 });
