@@ -47,7 +47,8 @@ export class Invalidator<R extends InvalidationRules = InvalidationRules> {
   readonly name: string;
   readonly #cache: Cache;
   readonly #rules: ReadonlyMap<string, EntityRule>;
-  readonly #ignoreFields: ReadonlySet<string>;
+  /** Per entity, the fields an UPDATE may touch without invalidating anything. */
+  readonly #ignoreFields: ReadonlyMap<string, ReadonlySet<string>>;
   readonly #recent: RecentChanges;
   readonly #inFlight = new Map<string, Promise<ApplyOutcome>>();
   readonly #sources: InvalidationSource[] = [];
@@ -76,7 +77,13 @@ export class Invalidator<R extends InvalidationRules = InvalidationRules> {
     this.name = options.name ?? 'cdc';
     this.#cache = cache;
     this.#rules = new Map(Object.entries(rules));
-    this.#ignoreFields = new Set(options.ignoreFields ?? SYSTEM_FIELDS);
+    const defaultIgnored = new Set(options.ignoreFields ?? SYSTEM_FIELDS);
+    this.#ignoreFields = new Map(
+      Object.entries(rules).map(([entity, rule]) => [
+        entity,
+        rule.ignoreFields ? new Set(rule.ignoreFields) : defaultIgnored,
+      ]),
+    );
     this.#recent = new RecentChanges(capacity);
     this.#clock = options.clock ?? { now: () => Date.now() };
     this.#maxLagMs = parseDuration(options.maxLag ?? '60s');
@@ -126,8 +133,7 @@ export class Invalidator<R extends InvalidationRules = InvalidationRules> {
       this.#counters.ignored++;
       return { status: 'ignored', keys: 0, tags: 0, patterns: 0 };
     }
-    const ignoreFields = rule.ignoreFields ? new Set(rule.ignoreFields) : this.#ignoreFields;
-    if (touchesOnlyIgnoredFields(event, ignoreFields)) {
+    if (touchesOnlyIgnoredFields(event, this.#ignoreFields.get(event.entity) as ReadonlySet<string>)) {
       this.#counters.skipped++;
       this.#remember(event, changeKeys);
       return { status: 'skipped', keys: 0, tags: 0, patterns: 0 };
