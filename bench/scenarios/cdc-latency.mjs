@@ -1,6 +1,7 @@
 import { setTimeout as sleep, setImmediate as yieldToIo } from 'node:timers/promises';
 import { createInvalidator, redisStreamPublisher, redisStreamSource } from '@org/cache-cdc';
-import { accountIdOf, isPageOf, keyOf, orderPage, wrongValue } from '../lib/fixtures.mjs';
+import { ORDER_RULES, orderChange, orderTagOf } from '../lib/cdc-fixtures.mjs';
+import { isPageOf, keyOf, orderPage, wrongValue } from '../lib/fixtures.mjs';
 import { percentile } from '../lib/stats.mjs';
 
 const INSTANCES = 2;
@@ -11,10 +12,6 @@ const SETTLE_MS = 20;
 /** One clock for every process (same machine): sub-millisecond, comparable across processes. */
 const wallNow = () => performance.timeOrigin + performance.now();
 
-const RULES = {
-  Order: { record: (id) => ({ tags: [`order:${id}`] }), all: { patterns: ['orders:*'] } },
-};
-
 /** The bridge: appends Salesforce-like Order events to the stream when told to. */
 async function bridge(ctx, ipc) {
   const publisher = redisStreamPublisher({ url: ctx.redisUrl, stream: ctx.stream });
@@ -23,16 +20,7 @@ async function bridge(ctx, ipc) {
     const order = await ipc.next('append');
     if (order.stop) break;
     const appendedAt = wallNow();
-    await publisher.append({
-      source: 'salesforce',
-      entity: 'Order',
-      ids: [accountIdOf(order.index)],
-      kind: 'update',
-      fields: ['Status'],
-      changeId: `${ctx.stream}-${order.round}:1`,
-      position: String(order.round),
-      committedAt: Date.now(),
-    });
+    await publisher.append(orderChange(order.index, `${ctx.stream}-${order.round}:1`, String(order.round)));
     ipc.send({ type: 'appended', round: order.round, appendedAt });
   }
   await publisher.close();
@@ -45,7 +33,7 @@ async function bridge(ctx, ipc) {
  * round it caches the round's key with its order tag, then polls until the key misses.
  */
 async function instance(handle, ctx, ipc) {
-  const invalidator = createInvalidator(handle.cache, RULES);
+  const invalidator = createInvalidator(handle.cache, ORDER_RULES);
   await invalidator.subscribe(
     redisStreamSource({
       url: ctx.redisUrl,
@@ -60,7 +48,7 @@ async function instance(handle, ctx, ipc) {
     const order = await ipc.next('cache');
     if (order.stop) break;
     const key = keyOf(order.index);
-    await handle.cache.set(key, orderPage(order.index), { tags: [`order:${accountIdOf(order.index)}`] });
+    await handle.cache.set(key, orderPage(order.index), { tags: [orderTagOf(order.index)] });
     const cached = await handle.get(key);
     if (!isPageOf(cached, order.index)) throw wrongValue(ctx.subject, `get(${key}) before the event`, cached);
     ipc.send({ type: 'cached', round: order.round });

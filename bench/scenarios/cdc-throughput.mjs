@@ -1,25 +1,7 @@
 import { createInvalidator } from '@org/cache-cdc';
-import { accountIdOf, isPageOf, KEY_COUNT, KEYS, PAGES, wrongValue } from '../lib/fixtures.mjs';
+import { ORDER_RULES, orderChange, orderTagOf } from '../lib/cdc-fixtures.mjs';
+import { isPageOf, KEY_COUNT, KEYS, PAGES, wrongValue } from '../lib/fixtures.mjs';
 import { sequential } from '../lib/loops.mjs';
-
-/** One rule, as a service writes it: an Order change drops every entry tagged with that order. */
-const RULES = {
-  Order: { record: (id) => ({ tags: [`order:${id}`] }), all: { patterns: ['orders:*'] } },
-};
-
-/** A Salesforce-like Order UPDATE for record `index`, with a unique change id per event. */
-function orderChange(index, sequence) {
-  return {
-    source: 'salesforce',
-    entity: 'Order',
-    ids: [accountIdOf(index)],
-    kind: 'update',
-    fields: ['Status'],
-    changeId: `bench-${sequence}:1`,
-    position: String(sequence),
-    committedAt: Date.now(),
-  };
-}
 
 /**
  * Invalidation throughput: CDC events applied one after another by one invalidator (what one
@@ -32,9 +14,9 @@ export default {
   tiers: ['memory', 'redis', 'tiered'],
   subjects: ['memory-ours', 'redis-ours', 'tiered-ours'],
   async run(handle, ctx) {
-    const invalidator = createInvalidator(handle.cache, RULES);
+    const invalidator = createInvalidator(handle.cache, ORDER_RULES);
     for (let index = 0; index < KEY_COUNT; index++) {
-      await handle.cache.set(KEYS[index], PAGES[index], { tags: [`order:${accountIdOf(index)}`] });
+      await handle.cache.set(KEYS[index], PAGES[index], { tags: [orderTagOf(index)] });
       const value = await handle.get(KEYS[index]);
       if (!isPageOf(value, index))
         throw wrongValue(ctx.subject, `get(${KEYS[index]}) before any event`, value);
@@ -43,7 +25,8 @@ export default {
     const invalidated = new Set();
     const apply = (index) => {
       invalidated.add(index);
-      return invalidator.apply(orderChange(index, ++sequence));
+      sequence++;
+      return invalidator.apply(orderChange(index, `bench-${sequence}:1`, String(sequence)));
     };
     const applied = (outcome, index) => {
       if (outcome.status !== 'applied' || outcome.tags !== 1)
