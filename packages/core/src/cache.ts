@@ -89,6 +89,15 @@ export class Cache {
       resolved.tagTtlMs,
     );
     const lifetime = new AbortController();
+    // Checked on every call: a plain flag costs less than the signal's brand-checked getter.
+    let closed = false;
+    lifetime.signal.addEventListener(
+      'abort',
+      () => {
+        closed = true;
+      },
+      { once: true },
+    );
     const defaultScope = createScope(
       metrics.bucket(undefined, DEFAULT_BUCKET),
       resolved.strategy,
@@ -113,7 +122,7 @@ export class Cache {
       lifetime,
       fullKey: fullKeys(prefix, resolved.maxKeyBytes),
       assertOpen: () => {
-        if (lifetime.signal.aborted) throw new CacheError('E_CLOSED', `cache ${prefix} is closed`);
+        if (closed) throw new CacheError('E_CLOSED', `cache ${prefix} is closed`);
       },
     };
     // An adapter's 'error' event with no listener would crash the process; this one counts it.

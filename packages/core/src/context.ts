@@ -1,6 +1,7 @@
+import type { Clock } from './clock.js';
 import type { Coalescer } from './coalescer.js';
 import type { LeaseSettings } from './cross-process.js';
-import type { Clock, Entries } from './entries.js';
+import type { Entries } from './entries.js';
 import type { GuardedStore } from './guarded-store.js';
 import type { MetricsRegistry } from './metrics-registry.js';
 import type { Scope } from './scope.js';

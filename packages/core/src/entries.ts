@@ -1,3 +1,4 @@
+import type { Clock } from './clock.js';
 import type { Codec } from './codec.js';
 import { ENVELOPE_VERSION, type Envelope, freshnessAt, isEnvelope } from './envelope.js';
 import { CacheError, isCacheError } from './errors.js';
@@ -6,10 +7,6 @@ import { type JsonValue, toJsonValue } from './json-value.js';
 import type { Scope } from './scope.js';
 import { syncUnknown } from './store.js';
 import { matchesSnapshot, type TagVersions } from './tags.js';
-
-export interface Clock {
-  now(): number;
-}
 
 /** The result of reading one entry. Hot-path outcomes without a value are shared constants. */
 export type ReadOutcome =

@@ -1,6 +1,7 @@
 export type { BreakerState } from './breaker.js';
 export type { CacheBus } from './bus.js';
 export { Cache, type CacheStats, createCache, type SetManyEntry } from './cache.js';
+export { type Clock, coarseClock, coarseNow } from './clock.js';
 export { type Codec, jsonCodec } from './codec.js';
 export {
   Bucket,
@@ -13,7 +14,6 @@ export {
   type DomainStats,
 } from './domain.js';
 export { type Duration, parseDuration } from './duration.js';
-export type { Clock } from './entries.js';
 export { type CacheEnv, loadCacheEnv } from './env.js';
 export { ENVELOPE_VERSION, type Envelope, isEnvelope } from './envelope.js';
 export {

@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { type Clock, coarseClock } from './clock.js';
 import type { Codec } from './codec.js';
 import { jsonCodec } from './codec.js';
 import { type Duration, parseDuration } from './duration.js';
-import type { Clock } from './entries.js';
 import { CacheError } from './errors.js';
 import { DEFAULT_MAX_KEY_BYTES } from './keys.js';
 import type { StoreInput } from './store.js';
@@ -22,7 +22,10 @@ export interface CacheOptions {
   prefix?: string;
   /** Default strategy for plain calls and for domains without one. Default `ttl('5m')`. */
   strategy?: Strategy;
-  /** Logical expiry uses it. Default `Date.now`. */
+  /**
+   * Logical expiry uses it. Default `coarseClock`: Date.now() read at most once per millisecond of
+   * event-loop time (see `coarseNow`); `{ now: Date.now }` for exact readings.
+   */
   clock?: Clock;
   /** How long past freshness an entry is kept, to be served if its fetcher fails. Default 0. */
   grace?: Duration;
@@ -126,7 +129,7 @@ export function resolveOptions(input: CacheOptions): ResolvedOptions {
     store: options.store,
     prefix,
     strategy: options.strategy ?? ttl('5m'),
-    clock: options.clock ?? { now: Date.now },
+    clock: options.clock ?? coarseClock,
     graceMs: parseDuration((options.grace ?? 0) as Duration, 'grace'),
     operationTimeoutMs,
     fetchTimeoutMs: parseDuration((options.fetchTimeout ?? '30s') as Duration, 'fetchTimeout'),

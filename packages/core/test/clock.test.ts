@@ -1,0 +1,70 @@
+import { coarseNow, createCache, ttl } from '@org/cache-core';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function busyWait(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // blocks the event loop on purpose: no timer can run
+  }
+}
+
+describe('coarseNow', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('reads the wall clock, at most 1 ms behind once the event loop turns', async () => {
+    await sleep(5);
+    const before = Date.now();
+    const reading = coarseNow();
+    expect(reading).toBeGreaterThanOrEqual(before - 1);
+    expect(reading).toBeLessThanOrEqual(Date.now());
+  });
+
+  it('follows time across event-loop turns', async () => {
+    const first = coarseNow();
+    await sleep(20);
+    expect(coarseNow() - first).toBeGreaterThanOrEqual(19);
+  });
+
+  it('within a synchronous stretch, keeps its reading for at most 1,024 reads', async () => {
+    await sleep(2);
+    const start = coarseNow();
+    busyWait(5);
+    // The first read after blocking code may be as old as the block (the documented trade-off)...
+    expect(coarseNow()).toBe(start);
+    // ...but a hot synchronous loop sees time move without waiting for a timer.
+    let latest = start;
+    for (let read = 0; read < 1_024; read++) latest = coarseNow();
+    expect(latest - start).toBeGreaterThanOrEqual(5);
+  });
+
+  it('follows fake timers as soon as they are installed, and as they advance', () => {
+    coarseNow();
+    vi.useFakeTimers({ now: new Date('2030-01-01T00:00:00Z') });
+    expect(coarseNow()).toBe(Date.parse('2030-01-01T00:00:00Z'));
+    vi.advanceTimersByTime(60_000);
+    expect(coarseNow()).toBe(Date.parse('2030-01-01T00:01:00Z'));
+    vi.useRealTimers();
+    expect(Math.abs(coarseNow() - Date.now())).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('the default clock', () => {
+  it('expires entries by their TTL under fake timers, without an injected clock', async () => {
+    vi.useFakeTimers();
+    const cache = createCache({ store: new Map(), prefix: 'clock', strategy: ttl('1s') });
+    try {
+      await cache.set('k', 1);
+      vi.advanceTimersByTime(999);
+      expect(await cache.get('k')).toBe(1);
+      vi.advanceTimersByTime(2);
+      expect(await cache.get('k')).toBeUndefined();
+    } finally {
+      vi.useRealTimers();
+      await cache.close();
+    }
+  });
+});
