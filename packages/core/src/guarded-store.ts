@@ -98,33 +98,38 @@ export class GuardedStore {
     }
   }
 
-  /** Runs one operation under breaker and deadline; converts every failure to a CacheError. */
-  async run<T>(operation: string, call: () => Promise<T>, key?: string): Promise<T> {
+  /**
+   * Runs one operation under breaker and deadline; converts every failure to a CacheError. Not an
+   * async function: every store operation passes here, and each async layer is a promise more.
+   */
+  run<T>(operation: string, call: () => Promise<T>, key?: string): Promise<T> {
     if (!this.breaker.allow()) {
-      const error = new CacheError(
-        'E_STORE_UNAVAILABLE',
-        `store ${this.name} is unavailable (circuit open after: ${describe(this.breaker.lastError)})`,
-        {
-          store: this.name,
-          key,
-          cause: this.breaker.lastError,
-        },
+      return Promise.reject(
+        new CacheError(
+          'E_STORE_UNAVAILABLE',
+          `store ${this.name} is unavailable (circuit open after: ${describe(this.breaker.lastError)})`,
+          { store: this.name, key, cause: this.breaker.lastError },
+        ),
       );
-      throw error;
     }
+    let pending: Promise<T>;
     try {
-      const result =
-        this.deadlineMs > 0
-          ? await withDeadline(call(), this.deadlineMs, operation, this.name)
-          : await call();
-      this.breaker.succeeded();
-      return result;
+      pending = call();
     } catch (raw) {
+      pending = Promise.reject(raw);
+    }
+    if (this.deadlineMs > 0) pending = withDeadline(pending, this.deadlineMs, operation, this.name);
+    return pending.then(this.#succeeded as (value: T) => T, (raw: unknown) => {
       const error = toStoreError(raw, operation, this.name, key);
       this.breaker.failed(error);
       throw error;
-    }
+    });
   }
+
+  readonly #succeeded = <T>(value: T): T => {
+    this.breaker.succeeded();
+    return value;
+  };
 }
 
 function describe(error: unknown): string {

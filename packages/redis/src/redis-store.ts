@@ -95,16 +95,20 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   // keyv's generic signatures, so a RedisStore type-checks as a `KeyvStoreAdapter`; values are strings.
-  async get<Value = string>(key: string): Promise<StoredData<Value> | undefined> {
-    try {
-      return ((await this.command<string | null>(['GET', key], key, true)) ?? undefined) as StoredData<Value>;
-    } catch (error) {
-      // Another program put a non-string (a hash, a list) where an entry belongs. That is bad data,
-      // not a failing Redis: answer something that is not an envelope, so core counts a corrupt
-      // entry (and replaces it) instead of a store error that would open the breaker for every key.
-      if (String((error as Error)?.message).startsWith('WRONGTYPE')) return FOREIGN_TYPE as StoredData<Value>;
-      throw error;
-    }
+  get<Value = string>(key: string): Promise<StoredData<Value> | undefined> {
+    // `then` rather than async/await: the hottest call of the store, and a promise less.
+    return this.command<string | null>(['GET', key], key, true).then(
+      (value) => (value ?? undefined) as StoredData<Value> | undefined,
+      (error: unknown) => {
+        // Another program put a non-string (a hash, a list) where an entry belongs. That is bad
+        // data, not a failing Redis: answer something that is not an envelope, so core counts a
+        // corrupt entry (and replaces it) instead of a store error that would open the breaker
+        // for every key.
+        if (String((error as Error)?.message).startsWith('WRONGTYPE'))
+          return FOREIGN_TYPE as StoredData<Value>;
+        throw error;
+      },
+    );
   }
 
   async getMany<Value = string>(keys: string[]): Promise<Array<StoredData<Value | undefined>>> {
