@@ -1,6 +1,7 @@
 import { type BreakerOptions, CircuitBreaker } from './breaker.js';
+import { DeadlineWatch } from './deadlines.js';
 import type { DriverEntry, StoreDriver } from './driver.js';
-import { CacheError, StoreTimeoutError, toStoreError } from './errors.js';
+import { CacheError, toStoreError } from './errors.js';
 import type { IfAbsentEntry, StoreLeases } from './store.js';
 
 export interface GuardOptions {
@@ -16,14 +17,17 @@ export interface GuardOptions {
  */
 export class GuardedStore {
   readonly breaker: CircuitBreaker;
-  private readonly deadlineMs: number;
+  /** `undefined` for in-process stores. */
+  private readonly deadlines: DeadlineWatch | undefined;
 
   constructor(
     readonly driver: StoreDriver,
     options: GuardOptions,
   ) {
     this.breaker = new CircuitBreaker(options.breaker);
-    this.deadlineMs = driver.inProcess ? 0 : options.operationTimeoutMs;
+    this.deadlines = driver.inProcess
+      ? undefined
+      : new DeadlineWatch(options.operationTimeoutMs, driver.name);
     this.leases = this.guardLeases();
     const setIfAbsent = driver.setIfAbsent;
     this.setIfAbsent =
@@ -118,7 +122,7 @@ export class GuardedStore {
     } catch (raw) {
       pending = Promise.reject(raw);
     }
-    if (this.deadlineMs > 0) pending = withDeadline(pending, this.deadlineMs, operation, this.name);
+    if (this.deadlines !== undefined) pending = this.deadlines.watch(pending, operation);
     return pending.then(this.#succeeded as (value: T) => T, (raw: unknown) => {
       const error = toStoreError(raw, operation, this.name, key);
       this.breaker.failed(error);
@@ -134,20 +138,4 @@ export class GuardedStore {
 
 function describe(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
-}
-
-function withDeadline<T>(promise: Promise<T>, ms: number, operation: string, store: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new StoreTimeoutError(operation, ms, { store })), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

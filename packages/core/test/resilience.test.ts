@@ -1,4 +1,4 @@
-import { createCache, isCacheError } from '@org/cache-core';
+import { type CacheStore, createCache, isCacheError } from '@org/cache-core';
 import { describe, expect, it } from 'vitest';
 import { faultyStore } from './support/stores.js';
 
@@ -196,6 +196,72 @@ describe('creating a tag token', () => {
     expect(await Promise.all(keys.map((key) => cache.get(key)))).toEqual(keys);
     await Promise.all(keys.map(load));
     expect(fetches).toBe(6);
+    await cache.close();
+  });
+});
+
+describe('store deadlines (one timer for every operation in flight)', () => {
+  /** A store whose reads wait until the test answers them, in any order. */
+  function gatedStore() {
+    const waiting: Array<{ key: string; answer: (value: unknown) => void }> = [];
+    const store = {
+      opts: {},
+      namespace: undefined,
+      on: () => store,
+      get: (key: string) => new Promise((answer) => waiting.push({ key, answer })),
+      set: async () => true,
+      delete: async () => true,
+      clear: async () => {},
+    };
+    return { store: store as unknown as CacheStore, waiting };
+  }
+
+  it('gives each operation its own full deadline, whenever it started', async () => {
+    const store = faultyStore();
+    const cache = createCache({
+      store,
+      prefix: 'd',
+      operationTimeout: 100,
+      breaker: { failureThreshold: 1000 },
+    });
+    store.mode = 'hang';
+    const elapsed = async (key: string) => {
+      const started = performance.now();
+      expect(await cache.get(key)).toBeUndefined();
+      return performance.now() - started;
+    };
+    const first = elapsed('a');
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    const second = elapsed('b');
+    // Had the first deadline expired every operation, the second would have waited only ~40 ms.
+    expect(await first).toBeGreaterThanOrEqual(99);
+    expect(await second).toBeGreaterThanOrEqual(99);
+    expect(cache.stats().buckets.default?.storeErrors).toBe(2);
+    await cache.close();
+  });
+
+  it('ignores an answer that comes after its deadline, and keeps timing the others', async () => {
+    const { store, waiting } = gatedStore();
+    const cache = createCache({
+      store,
+      prefix: 'd',
+      operationTimeout: 50,
+      breaker: { failureThreshold: 1000 },
+    });
+    const late = cache.get('late');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const answered = cache.get('answered');
+    const hung = cache.get('hung');
+    expect(await late).toBeUndefined(); // timed out
+    // One still inside its deadline is answered, then the timed-out one, late.
+    const envelope = (value: unknown) =>
+      JSON.stringify({ v: 1, value, createdAt: 0, freshUntil: null, livesUntil: null });
+    waiting.find((read) => read.key === 'd:answered')?.answer(envelope('in time'));
+    expect(await answered).toBe('in time');
+    waiting.find((read) => read.key === 'd:late')?.answer(envelope('too late'));
+    // The last one never answers: it must still time out, after its own deadline.
+    expect(await hung).toBeUndefined();
+    expect(cache.stats().buckets.default).toMatchObject({ hits: 1, misses: 2, storeErrors: 2 });
     await cache.close();
   });
 });
