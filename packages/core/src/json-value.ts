@@ -11,50 +11,59 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
  * the copy can never be a prototype-pollution gadget. With `freeze`, the copy is deep-frozen.
  */
 export function toJsonValue(value: unknown, freeze: boolean, key?: string): JsonValue {
-  return copy(value, freeze, new Set(), key, '$');
+  return copy(value, { freeze, key, ancestors: [], segments: [] }, 0);
 }
 
-function copy(
-  value: unknown,
-  freeze: boolean,
-  ancestors: Set<object>,
-  key: string | undefined,
-  path: string,
-): JsonValue {
+/**
+ * State of one copy. The path to the current value is kept as segments and only joined into
+ * text when a value is refused: building `$.orders[3].id` for every property cost more than the
+ * copy itself. Ancestors are a stack, not a Set: a cycle can only run through the current path,
+ * which is short, and a stack push/pop is cheaper than hashing every object.
+ */
+interface CopyState {
+  readonly freeze: boolean;
+  readonly key: string | undefined;
+  readonly ancestors: object[];
+  readonly segments: Array<string | number>;
+}
+
+function copy(value: unknown, state: CopyState, depth: number): JsonValue {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return value;
     case 'number':
-      if (!Number.isFinite(value)) refuse(`${path} is ${value}, which JSON cannot hold`, key);
+      if (!Number.isFinite(value)) refuse(state, depth, `is ${value}, which JSON cannot hold`);
       return value === 0 ? 0 : value; // -0 becomes 0, as it does through JSON text
     case 'object':
       break;
     default:
-      refuse(`${path} is a ${typeof value}, which JSON cannot hold`, key);
+      refuse(state, depth, `is a ${typeof value}, which JSON cannot hold`);
   }
   if (value === null) return null;
   const withToJson = value as { toJSON?: () => unknown };
-  if (typeof withToJson.toJSON === 'function') {
-    return copy(withToJson.toJSON(), freeze, ancestors, key, path);
-  }
+  if (typeof withToJson.toJSON === 'function') return copy(withToJson.toJSON(), state, depth);
+  const prototype: unknown = Object.getPrototypeOf(value);
   if (
-    value instanceof Map ||
-    value instanceof Set ||
-    ArrayBuffer.isView(value) ||
-    value instanceof ArrayBuffer
+    prototype !== Object.prototype &&
+    prototype !== Array.prototype &&
+    (value instanceof Map ||
+      value instanceof Set ||
+      ArrayBuffer.isView(value) ||
+      value instanceof ArrayBuffer)
   ) {
-    refuse(`${path} is a ${value.constructor.name}, which JSON would turn into {}`, key);
+    refuse(state, depth, `is a ${value.constructor.name}, which JSON would turn into {}`);
   }
-  if (ancestors.has(value)) refuse(`${path} is a circular reference`, key);
-  ancestors.add(value);
+  const { ancestors, segments } = state;
+  if (ancestors.includes(value)) refuse(state, depth, 'is a circular reference');
+  ancestors.push(value);
   let result: JsonValue;
   if (Array.isArray(value)) {
     const array: JsonValue[] = new Array(value.length);
     for (let index = 0; index < value.length; index++) {
-      const item = value[index];
+      segments[depth] = index;
       // JSON.stringify writes null for undefined/function array slots; refusing is clearer.
-      array[index] = copy(item, freeze, ancestors, key, `${path}[${index}]`);
+      array[index] = copy(value[index], state, depth + 1);
     }
     result = array;
   } else {
@@ -63,16 +72,22 @@ function copy(
       if (property === '__proto__') continue;
       const item = (value as Record<string, unknown>)[property];
       if (item === undefined) continue;
-      object[property] = copy(item, freeze, ancestors, key, `${path}.${property}`);
+      segments[depth] = property;
+      object[property] = copy(item, state, depth + 1);
     }
     result = object;
   }
-  ancestors.delete(value);
-  return freeze ? (Object.freeze(result) as JsonValue) : result;
+  ancestors.pop();
+  return state.freeze ? (Object.freeze(result) as JsonValue) : result;
 }
 
-function refuse(reason: string, key: string | undefined): never {
-  throw new CacheError('E_INVALID_VALUE', `cannot cache value: ${reason}`, { key });
+function refuse(state: CopyState, depth: number, reason: string): never {
+  let path = '$';
+  for (let level = 0; level < depth; level++) {
+    const segment = state.segments[level];
+    path += typeof segment === 'number' ? `[${segment}]` : `.${segment}`;
+  }
+  throw new CacheError('E_INVALID_VALUE', `cannot cache value: ${path} ${reason}`, { key: state.key });
 }
 
 /**

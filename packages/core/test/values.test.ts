@@ -122,6 +122,26 @@ describe.each(Object.entries(kinds))('values on a %s store', (_, make) => {
     expect(await cache.has('v:bad')).toBe(false);
   });
 
+  it('names where in the value the refused part is', async () => {
+    const cache = cacheOn(make().store);
+    const error = await rejectionOf(cache.set('v:path', { orders: [{ id: 1 }, { id: 2, total: 10n }] }));
+    expect((error as Error).message).toContain('$.orders[1].total is a bigint');
+    const nested = await rejectionOf(cache.set('v:path', { list: [[1, new Map()]] }));
+    expect((nested as Error).message).toContain('$.list[0][1] is a Map');
+  });
+
+  it('copies an object reached twice that is not a cycle, and a null-prototype object', async () => {
+    const cache = cacheOn(make().store);
+    const shared = { n: 1 };
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { k: 'v' });
+    await cache.set('v:dag', { a: shared, b: [shared, { c: shared }], bare });
+    expect(await cache.get('v:dag')).toEqual({
+      a: { n: 1 },
+      b: [{ n: 1 }, { c: { n: 1 } }],
+      bare: { k: 'v' },
+    });
+  });
+
   it('stores a Date as its ISO string, as any JSON store would', async () => {
     const cache = cacheOn(make().store);
     const when = new Date('2024-03-01T12:34:56.789Z');
