@@ -118,7 +118,8 @@ export class GuardedStore {
     }
     let pending: Promise<T>;
     try {
-      pending = call();
+      // A capability of a third-party store may answer synchronously: still a promise here.
+      pending = Promise.resolve(call());
     } catch (raw) {
       pending = Promise.reject(raw);
     }

@@ -265,3 +265,42 @@ describe('store deadlines (one timer for every operation in flight)', () => {
     await cache.close();
   });
 });
+
+describe('a keyv adapter that breaks the promise contract', () => {
+  function syncAdapter(get: (key: string) => unknown) {
+    const map = new Map<string, unknown>();
+    const store = {
+      opts: {},
+      namespace: undefined,
+      on: () => store,
+      get,
+      set: async (key: string, value: unknown) => {
+        map.set(key, value);
+        return true;
+      },
+      delete: async () => true,
+      clear: async () => {},
+    };
+    return { store: store as unknown as CacheStore, map };
+  }
+
+  it('is read through when get answers without a promise', async () => {
+    const adapter = syncAdapter((key) => adapter.map.get(key));
+    const cache = createCache({ store: adapter.store, prefix: 's' });
+    await cache.set('k', { page: 1 });
+    expect(await cache.get('k')).toEqual({ page: 1 });
+    expect(await cache.get('absent')).toBeUndefined();
+    await cache.close();
+  });
+
+  it('counts a get that throws synchronously as a store error, not a crash', async () => {
+    const adapter = syncAdapter(() => {
+      throw new Error('adapter bug');
+    });
+    const cache = createCache({ store: adapter.store, prefix: 's', breaker: { failureThreshold: 1000 } });
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.getOrSet('k', () => 'fetched')).toBe('fetched');
+    expect(cache.stats().buckets.default?.storeErrors).toBe(2);
+    await cache.close();
+  });
+});
