@@ -91,9 +91,11 @@ describe('redisStreamSource', () => {
     const id = await fixtures.publisher({ stream }).append(event);
     await waitFor('the event applied', () => context.applied.length === 1);
     expect(context.applied).toEqual([event]);
+    // Redis drops the entry from the pending list before the source has read the XACK reply
+    // (and counted it): wait for both.
     await waitFor(
       'the entry acknowledged',
-      async () => (await pendingCount(fixtures.url, stream, 'bff')) === 0,
+      async () => (await pendingCount(fixtures.url, stream, 'bff')) === 0 && source.health().acked === 1,
     );
     expect(source.health()).toMatchObject({ status: 'up', position: id, acked: 1, pending: 0, malformed: 0 });
   });
@@ -232,7 +234,11 @@ describe('redisStreamSource', () => {
 
     await waitFor('the good event applied', () => context.applied.length === 1);
     expect(context.applied).toEqual([good]);
-    await waitFor('all acknowledged', async () => (await pendingCount(fixtures.url, stream, 'bff')) === 0);
+    // Redis sees an XACK before the source has read its reply and counted it: wait for both.
+    await waitFor(
+      'all acknowledged',
+      async () => (await pendingCount(fixtures.url, stream, 'bff')) === 0 && source.health().acked === 4,
+    );
     expect(context.invalid).toHaveLength(3);
     expect(context.invalid).toEqual(Array(3).fill(expect.objectContaining({ code: 'E_INVALID_EVENT' })));
     const health = source.health();
