@@ -80,16 +80,9 @@ function adapterDriver(store: CacheStore): StoreDriver {
   const scanMode: ScanMode = capabilities.scan ? 'native' : hasIterator ? 'iterator' : 'none';
   const name = capabilities.name;
 
-  // Not `async (key) => store.get(key)`: the hottest call, and an async wrapper is a promise more.
-  // Promise.resolve hands a native promise back as is, and still copes with an adapter answering
-  // synchronously; a synchronous throw becomes a rejection, as from an async function.
-  const get = (key: string): Promise<unknown> => {
-    try {
-      return Promise.resolve(store.get(key));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  };
+  // Not an async wrapper: the hottest call, and GuardedStore.run, its only caller, already turns
+  // a synchronous answer or throw into a promise.
+  const get = (key: string) => store.get(key) as Promise<unknown>;
   const set = async (key: string, value: unknown, ttlMs: number | undefined) => {
     const result = await store.set(key, value, ttlMs);
     // keyv adapters report a refused write as `false` rather than an error.

@@ -68,13 +68,18 @@ export class Entries {
     return this.evaluate(envelope, scope);
   }
 
-  /**
-   * One `then` on the store's promise rather than an async function over an async helper: on a
-   * Redis read under load, each async layer costs about 40 ns of a ~5 us operation.
-   */
+  /** The synchronous answer when the store has one, else the store's. */
   read(key: string, scope: Scope): Promise<ReadOutcome> {
     const fast = this.readSync(key, scope);
-    if (fast !== undefined) return Promise.resolve(fast);
+    return fast !== undefined ? Promise.resolve(fast) : this.readFromStore(key, scope);
+  }
+
+  /**
+   * The asynchronous read alone, for callers whose `readSync` just came back empty-handed (an
+   * L1 miss is not looked up twice). One `then` on the store's promise rather than async layers:
+   * on a Redis read under load, each costs about 40 ns of a ~5 us operation.
+   */
+  readFromStore(key: string, scope: Scope): Promise<ReadOutcome> {
     return this.store.get(key).then(
       (raw) => this.interpret(raw, key, scope),
       (error: unknown): ReadOutcome => ({ kind: 'error', error: error as CacheError }),

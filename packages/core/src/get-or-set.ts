@@ -70,7 +70,8 @@ async function runFlight(
   known: ReadOutcome | undefined,
 ): Promise<FlightOutcome> {
   try {
-    const outcome = known ?? (await context.entries.read(flight.key, scope));
+    // `known` is what the caller's synchronous read found; without one, only the store can tell.
+    const outcome = known ?? (await context.entries.readFromStore(flight.key, scope));
     if (outcome.kind === 'fresh') return { source: 'cache', value: outcome.value };
     recordReadProblem(context, scope, flight.key, outcome);
     const stale = outcome.kind === 'stale' ? { value: outcome.value } : undefined;

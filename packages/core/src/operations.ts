@@ -71,7 +71,9 @@ export function readValue(context: CacheContext, scope: Scope, fullKey: () => st
     const key = fullKey();
     const fast = context.entries.readSync(key, scope);
     if (fast !== undefined) return Promise.resolve(settleRead(context, scope, key, fast));
-    return context.entries.read(key, scope).then((outcome) => settleRead(context, scope, key, outcome));
+    return context.entries
+      .readFromStore(key, scope)
+      .then((outcome) => settleRead(context, scope, key, outcome));
   } catch (error) {
     return Promise.reject(error);
   }
