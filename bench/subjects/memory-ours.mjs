@@ -1,5 +1,6 @@
 import { createCache, ttl } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
+import { cacheHandle } from '../lib/handles.mjs';
 
 /** Ours in memory, as the README shows it: a bounded memoryStore() behind createCache(). */
 export default {
@@ -13,13 +14,6 @@ export default {
       prefix: ctx.prefix,
       strategy: ttl(ctx.ttlMs),
     });
-    return {
-      // The CDC scenarios build an invalidator on the cache itself.
-      cache,
-      get: (key) => cache.get(key),
-      set: (key, value) => cache.set(key, value),
-      getOrSet: (key, fetcher) => cache.getOrSet(key, fetcher),
-      teardown: () => cache.close(),
-    };
+    return cacheHandle(cache);
   },
 };

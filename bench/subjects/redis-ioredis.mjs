@@ -1,4 +1,5 @@
 import { Redis } from 'ioredis';
+import { handWrittenGetOrSet } from '../lib/handles.mjs';
 
 /** ioredis by hand, defaults (no auto-pipelining: the README offers it as an opt-in), JSON text values. */
 export default {
@@ -20,13 +21,7 @@ export default {
     return {
       get,
       set,
-      getOrSet: async (key, fetcher) => {
-        const hit = await get(key);
-        if (hit !== undefined) return hit;
-        const value = await fetcher();
-        await set(key, value);
-        return value;
-      },
+      getOrSet: handWrittenGetOrSet(get, set),
       teardown: async () => {
         await redis.quit();
       },

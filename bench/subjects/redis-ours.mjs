@@ -1,5 +1,6 @@
 import { createCache, ttl } from '@org/cache-core';
 import { redisStore } from '@org/cache-redis';
+import { cacheHandle } from '../lib/handles.mjs';
 
 /** Ours on Redis, as the README shows it: redisStore({ url }) behind createCache(), defaults otherwise. */
 export default {
@@ -14,13 +15,6 @@ export default {
       prefix: ctx.prefix,
       strategy: ttl(ctx.ttlMs),
     });
-    return {
-      // The CDC scenarios build an invalidator on the cache itself.
-      cache,
-      get: (key) => cache.get(key),
-      set: (key, value) => cache.set(key, value),
-      getOrSet: (key, fetcher) => cache.getOrSet(key, fetcher),
-      teardown: () => cache.close(),
-    };
+    return cacheHandle(cache);
   },
 };

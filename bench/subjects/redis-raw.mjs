@@ -1,4 +1,5 @@
 import { createClient } from '@redis/client';
+import { handWrittenGetOrSet } from '../lib/handles.mjs';
 
 /** Baseline of the redis tier: node-redis v5 by hand, JSON text values, one connection. */
 export default {
@@ -23,13 +24,7 @@ export default {
     return {
       get,
       set,
-      getOrSet: async (key, fetcher) => {
-        const hit = await get(key);
-        if (hit !== undefined) return hit;
-        const value = await fetcher();
-        await set(key, value);
-        return value;
-      },
+      getOrSet: handWrittenGetOrSet(get, set),
       teardown: () => client.close(),
     };
   },

@@ -2,6 +2,7 @@ import { createCache, ttl } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
 import { tieredStore } from '@org/cache-tiered';
+import { cacheHandle } from '../lib/handles.mjs';
 
 /** Ours two-tier as DESIGN.md shows it: memoryStore() L1, redisStore() L2, redisBus() for coherence. */
 export default {
@@ -20,16 +21,9 @@ export default {
     const cache = createCache({ store, prefix: ctx.prefix, strategy: ttl(ctx.ttlMs) });
     // Until the bus is subscribed the store rightly bypasses L1: start measuring once it is.
     await bus.ready();
-    return {
-      // The CDC scenarios build an invalidator on the cache itself.
-      cache,
-      get: (key) => cache.get(key),
-      set: (key, value) => cache.set(key, value),
-      getOrSet: (key, fetcher) => cache.getOrSet(key, fetcher),
-      teardown: async () => {
-        await cache.close();
-        await bus.close();
-      },
-    };
+    return cacheHandle(cache, async () => {
+      await cache.close();
+      await bus.close();
+    });
   },
 };
