@@ -1,7 +1,12 @@
 // Fakes of `salesforce-pubsub-api-client` (an external SaaS client) for the salesforce-pubsub
 // tests, and the cache they run against (the real memory store on a manual clock).
 import { EventEmitter } from 'node:events';
-import { type CallbackSubscriptionInfo, createInvalidator, type SubscribeCallback } from '@org/cache-cdc';
+import {
+  type CallbackSubscriptionInfo,
+  createInvalidator,
+  type SubscribeCallback,
+  salesforcePubSubSource,
+} from '@org/cache-cdc';
 import { type CacheStore, createCache } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { manualClock } from '@org/cache-testing';
@@ -161,6 +166,24 @@ export function eventually(assertion: () => unknown | Promise<unknown>): Promise
 }
 
 export const FAST_RETRY = { initialDelay: 0, maxDelay: 0 } as const;
+
+type SourceOptions = Parameters<typeof salesforcePubSubSource>[0];
+
+/** A source for `process`'s cache and clock over `client`, retrying at once unless `extra` says otherwise. */
+export function sourceFor(
+  process: ReturnType<typeof createProcess>,
+  client: SourceOptions['client'],
+  extra: Partial<SourceOptions> = {},
+) {
+  return salesforcePubSubSource({
+    client,
+    topic: TOPIC,
+    cache: process.cache,
+    clock: process.clock,
+    retry: FAST_RETRY,
+    ...extra,
+  });
+}
 
 export function expectSubscribed(calls: readonly SubscribeCall[], expected: Partial<SubscribeCall>[]): void {
   expect(calls).toEqual(expected.map((call) => expect.objectContaining(call)));

@@ -4,10 +4,10 @@ import {
   createProcess,
   eventually,
   expectSubscribed,
-  FAST_RETRY,
   FakeEmitterClient,
   fillCache,
   orderChange,
+  sourceFor,
   TOPIC,
 } from './salesforce-pubsub-fakes.js';
 
@@ -15,14 +15,7 @@ describe('salesforcePubSubSource (client v4, emitter API)', () => {
   it('applies events, requests more, saves keepalives, resubscribes on end and resumes after a restart', async () => {
     const first = createProcess();
     const client = new FakeEmitterClient();
-    const source = salesforcePubSubSource({
-      client,
-      topic: TOPIC,
-      cache: first.cache,
-      clock: first.clock,
-      numRequested: 2,
-      retry: FAST_RETRY,
-    });
+    const source = sourceFor(first, client, { numRequested: 2 });
     await first.cdc.subscribe(source);
     expect(source.health()).toMatchObject({ status: 'up', api: 'emitter' });
     expectSubscribed(client.calls, [{ method: 'subscribe', topic: TOPIC, numRequested: 2 }]);
@@ -61,15 +54,7 @@ describe('salesforcePubSubSource (client v4, emitter API)', () => {
   it('fails safe on a rejected replay id from the emitter', async () => {
     const first = createProcess();
     const client = new FakeEmitterClient();
-    await first.cdc.subscribe(
-      salesforcePubSubSource({
-        client,
-        topic: TOPIC,
-        cache: first.cache,
-        clock: first.clock,
-        retry: FAST_RETRY,
-      }),
-    );
+    await first.cdc.subscribe(sourceFor(first, client));
     client.latest.emit('data', orderChange(80, '801'));
     await eventually(async () =>
       expect(await first.cache.get<ReplayPosition>(replayPositionKey(TOPIC))).toMatchObject({
@@ -80,13 +65,7 @@ describe('salesforcePubSubSource (client v4, emitter API)', () => {
 
     const second = createProcess(first.store, first.clock);
     const next = new FakeEmitterClient();
-    const source = salesforcePubSubSource({
-      client: next,
-      topic: TOPIC,
-      cache: second.cache,
-      clock: second.clock,
-      retry: FAST_RETRY,
-    });
+    const source = sourceFor(second, next);
     await second.cdc.subscribe(source);
     await fillCache(second.cache);
     const rejection = Object.assign(new Error('3 INVALID_ARGUMENT: The Replay ID validation failed.'), {

@@ -16,21 +16,11 @@ import {
   FakeCallbackClient,
   fillCache,
   orderChange,
+  sourceFor,
   TOPIC,
 } from './salesforce-pubsub-fakes.js';
 
 type Process = ReturnType<typeof createProcess>;
-
-function sourceFor(process: Process, client: FakeCallbackClient, extra: { numRequested?: number } = {}) {
-  return salesforcePubSubSource({
-    client,
-    topic: TOPIC,
-    cache: process.cache,
-    clock: process.clock,
-    retry: FAST_RETRY,
-    ...extra,
-  });
-}
 
 /** Runs a first process until it has processed `replayId`, then stops it (its position saved). */
 async function firstRun(process: Process, replayId: unknown): Promise<void> {
@@ -165,11 +155,7 @@ describe('salesforcePubSubSource (client v5, callback API)', () => {
     const store = chaosStore(memoryStore());
     const process = createProcess(store);
     const client = new FakeCallbackClient();
-    const source = salesforcePubSubSource({
-      client,
-      topic: TOPIC,
-      cache: process.cache,
-      clock: process.clock,
+    const source = sourceFor(process, client, {
       retry: { initialDelay: 1, maxDelay: 2, applyAttempts: 1_000_000 },
     });
     await process.cdc.subscribe(source);
@@ -194,11 +180,7 @@ describe('salesforcePubSubSource (client v5, callback API)', () => {
     const store = chaosStore(memoryStore());
     const process = createProcess(store);
     const client = new FakeCallbackClient();
-    const source = salesforcePubSubSource({
-      client,
-      topic: TOPIC,
-      cache: process.cache,
-      clock: process.clock,
+    const source = sourceFor(process, client, {
       numRequested: 2,
       retry: { ...FAST_RETRY, applyAttempts: 2 },
     });
@@ -264,13 +246,7 @@ describe('salesforcePubSubSource (client v5, callback API)', () => {
     await fillCache(process.cache);
     store.chaos.set({ disconnected: true, operations: ['iterator', 'scan'] }); // pattern deletes only
     const client = new FakeCallbackClient();
-    const source = salesforcePubSubSource({
-      client,
-      topic: TOPIC,
-      cache: process.cache,
-      clock: process.clock,
-      retry: { initialDelay: 1, maxDelay: 2 },
-    });
+    const source = sourceFor(process, client, { retry: { initialDelay: 1, maxDelay: 2 } });
     await process.cdc.subscribe(source); // resolves after the first attempt; retries go on
 
     expect(source.health()).toMatchObject({
@@ -370,13 +346,7 @@ describe('salesforcePubSubSource (client v5, callback API)', () => {
   it('reports health: up when subscribed, degraded while resubscribing, down when stopped', async () => {
     const process = createProcess();
     const client = new FakeCallbackClient();
-    const source = salesforcePubSubSource({
-      client,
-      topic: TOPIC,
-      cache: process.cache,
-      clock: process.clock,
-      retry: { initialDelay: '1h', maxDelay: '1h' },
-    });
+    const source = sourceFor(process, client, { retry: { initialDelay: '1h', maxDelay: '1h' } });
     expect(source.health()).toMatchObject({ status: 'down', reason: 'not started' });
     await process.cdc.subscribe(source);
     expect(source.health()).toMatchObject({ status: 'up', topic: TOPIC, api: 'callback' });
