@@ -1,5 +1,6 @@
 import { CacheError } from './errors.js';
-import { globToRegExp } from './keys.js';
+import { EventLoopTurns } from './event-loop-turns.js';
+import { compileGlob } from './glob.js';
 import {
   type CacheStore,
   capabilitiesOf,
@@ -163,7 +164,8 @@ function mapDriver(map: Map<string, unknown>, name: string): StoreDriver {
     deleteMany: async (keys) => {
       for (const key of keys) map.delete(key);
     },
-    scan: (pattern) => filterInBatches(arrayToAsync([...map.keys()]), pattern),
+    // A live walk, not a copy of a million keys first: a Map iterator skips keys deleted meanwhile.
+    scan: (pattern) => filterInBatches(toAsync(map.keys()), pattern),
     memoryUsage: async (keys) => keys.map((key) => estimateBytes(key, map.get(key))),
     onError() {},
     async disconnect() {},
@@ -180,14 +182,19 @@ async function* iteratorKeys(store: CacheStore): AsyncIterable<string> {
   }
 }
 
-async function* arrayToAsync(keys: string[]): AsyncIterable<string> {
+async function* toAsync(keys: Iterable<string>): AsyncIterable<string> {
   yield* keys;
 }
 
 async function* filterInBatches(keys: AsyncIterable<string>, pattern: string): AsyncIterable<string[]> {
-  const matcher = globToRegExp(pattern);
+  const matcher = compileGlob(pattern);
+  // An iterator's steps are microtasks: without turns, I/O would wait for the whole walk.
+  const turns = new EventLoopTurns();
+  let seen = 0;
   let batch: string[] = [];
   for await (const key of keys) {
+    const turn = turns.due(++seen + matcher.steps);
+    if (turn !== undefined) await turn;
     if (!matcher.test(key)) continue;
     batch.push(key);
     if (batch.length >= SCAN_BATCH) {

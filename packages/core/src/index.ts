@@ -24,8 +24,10 @@ export {
   isCacheError,
   StoreTimeoutError,
 } from './errors.js';
+export { EventLoopTurns } from './event-loop-turns.js';
 export { type CacheEvent, type CacheEventName, cacheChannels } from './events.js';
 export type { FetchContext, Fetcher, TagsOption } from './get-or-set.js';
+export { compileGlob, type GlobMatcher } from './glob.js';
 export type { CacheHealth, ComponentHealth, HealthCheck, HealthStatus, StoreHealth } from './health.js';
 export { type JsonValue, parseUntrustedJson } from './json-value.js';
 export {
@@ -33,7 +35,6 @@ export {
   cacheKey,
   DEFAULT_MAX_KEY_BYTES,
   escapeGlob,
-  globToRegExp,
   KEY_SEPARATOR,
   type KeySegment,
 } from './keys.js';

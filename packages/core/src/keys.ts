@@ -1,4 +1,5 @@
 import { CacheError } from './errors.js';
+import { compileGlob } from './glob.js';
 
 /** Separates the segments of a key: `domain:type:identifier[:subkey]`. */
 export const KEY_SEPARATOR = ':';
@@ -116,75 +117,5 @@ export function assertValidPattern(
   if (Buffer.byteLength(pattern, 'utf8') > maxBytes) {
     throw new CacheError('E_INVALID_PATTERN', `pattern is longer than ${maxBytes} bytes of UTF-8`);
   }
-  globToRegExp(pattern);
-}
-
-/**
- * Compiles a Redis-style glob (`*`, `?`, `[abc]`, `[^a-z]`, `\x`) to an anchored RegExp, for stores
- * without a native pattern scan and for matching in-flight fetches.
- */
-export function globToRegExp(pattern: string): RegExp {
-  let source = '^';
-  for (let index = 0; index < pattern.length; index++) {
-    const char = pattern[index] as string;
-    if (char === '\\') {
-      index++;
-      if (index >= pattern.length)
-        throw new CacheError('E_INVALID_PATTERN', 'pattern ends with a lone backslash');
-      source += escapeRegExp(pattern[index] as string);
-    } else if (char === '*') {
-      source += '[\\s\\S]*';
-    } else if (char === '?') {
-      source += '[\\s\\S]';
-    } else if (char === '[') {
-      const end = findClassEnd(pattern, index);
-      if (end < 0)
-        throw new CacheError('E_INVALID_PATTERN', `unterminated [ in pattern ${JSON.stringify(pattern)}`);
-      source += translateClass(pattern.slice(index + 1, end));
-      index = end;
-    } else {
-      source += escapeRegExp(char);
-    }
-  }
-  return new RegExp(`${source}$`);
-}
-
-function findClassEnd(pattern: string, open: number): number {
-  for (let index = open + 1; index < pattern.length; index++) {
-    if (pattern[index] === '\\') index++;
-    else if (pattern[index] === ']' && index > open + 1) return index;
-  }
-  return -1;
-}
-
-function translateClass(body: string): string {
-  let negated = false;
-  let rest = body;
-  if (rest.startsWith('^')) {
-    negated = true;
-    rest = rest.slice(1);
-  }
-  const members: string[] = [];
-  let index = 0;
-  const next = (): string => {
-    const char = rest[index++] as string;
-    return char === '\\' && index < rest.length ? (rest[index++] as string) : char;
-  };
-  while (index < rest.length) {
-    const first = next();
-    if (rest[index] === '-' && index + 1 < rest.length) {
-      index++;
-      const last = next();
-      // Redis treats a reversed range like [z-a] as [a-z]; a RegExp would throw.
-      const [low, high] = first <= last ? [first, last] : [last, first];
-      members.push(`${escapeRegExp(low)}-${escapeRegExp(high)}`);
-    } else {
-      members.push(escapeRegExp(first));
-    }
-  }
-  return `[${negated ? '^' : ''}${members.join('')}]`;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
+  compileGlob(pattern);
 }

@@ -1,6 +1,7 @@
 import type { CacheContext } from './context.js';
 import { CacheError } from './errors.js';
-import { assertValidPattern, escapeGlob, globToRegExp, KEY_SEPARATOR } from './keys.js';
+import { compileGlob } from './glob.js';
+import { assertValidPattern, escapeGlob, KEY_SEPARATOR } from './keys.js';
 
 /**
  * Pattern operations are scoped to the cache's prefix: the user's glob is appended to the
@@ -79,7 +80,7 @@ export async function countByPattern(context: CacheContext, pattern: unknown): P
 export async function deleteByPattern(context: CacheContext, pattern: unknown): Promise<number> {
   const storePattern = storePatternOf(context, pattern);
   // Fetches running for matching keys lose: their results are returned but not written.
-  const matcher = globToRegExp(storePattern);
+  const matcher = compileGlob(storePattern);
   context.coalescer.invalidateMatching((key) => matcher.test(key));
   // Other processes' fetches for matching keys lose too, even for keys with no entry yet.
   await context.store.leases?.revokeMatching(storePattern);

@@ -1,5 +1,6 @@
 import { type Cache, type CacheStore, createCache, escapeGlob, isCacheError } from '@org/cache-core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { eventLoopTurnsDuring } from './support/helpers.js';
 
 let open: Cache[] = [];
 afterEach(async () => {
@@ -71,6 +72,23 @@ describe('pattern operations', () => {
     expect(await scanAll(cache, 'nothing:*')).toEqual([]);
     expect(await cache.countByPattern('orders:*')).toBe(3);
     expect(await cache.countByPattern('catalog:*')).toBe(2);
+  });
+
+  // A pattern that made a compiled RegExp backtrack for seconds a key, over enough keys that even
+  // linear matching takes many slices: other callers must get turns meanwhile.
+  it('matches a backtracking-prone pattern without blocking the event loop', async () => {
+    const cache = cacheOn(new Map(), 'bff');
+    const filler = 'a'.repeat(30);
+    await cache.setMany(
+      Array.from({ length: 20_000 }, (_, index) => ({ key: `redos:${filler}${index}`, value: 1 })),
+    );
+    const pattern = `${'*a'.repeat(14)}*b`;
+    const counted = await eventLoopTurnsDuring(() => cache.countByPattern(pattern));
+    expect(counted.result).toBe(0);
+    expect(counted.turns).toBeGreaterThan(1);
+    const deleted = await eventLoopTurnsDuring(() => cache.deleteByPattern(`redos:${'*a'.repeat(14)}*1`));
+    expect(deleted.result).toBeGreaterThan(0);
+    expect(deleted.turns).toBeGreaterThan(1);
   });
 
   it('counts and deletes more keys than one scan batch', async () => {

@@ -36,18 +36,10 @@ export function heldKeys(memory: CacheableMemory, prefix: string): string[] {
 }
 
 /**
- * A snapshot of the live keys that start with `prefix` (and match `matcher`, if given). Taking
- * the whole list first lets callers await between keys while other code deletes, evicts or
- * clears: they iterate a plain array, never a Map that is being changed under them.
+ * Every held entry, walked live: a Map iterator skips entries deleted since it started and is
+ * not disturbed by writes, so callers may await (and others delete) between steps. Expired
+ * entries are included, and a clear() leaves the walk on the old map: `peek` what it yields.
  */
-export function liveKeys(memory: CacheableMemory, prefix: string, matcher?: RegExp): string[] {
-  const now = coarseNow();
-  const keys: string[] = [];
-  for (const map of memory.store) {
-    for (const [key, item] of map) {
-      if (!key.startsWith(prefix) || isExpired(item, now)) continue;
-      if (matcher === undefined || matcher.test(key)) keys.push(key);
-    }
-  }
-  return keys;
+export function* walkEntries(memory: CacheableMemory): Generator<StoredItem> {
+  for (const map of memory.store) yield* (map as Map<string, StoredItem>).values();
 }

@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
-import { CacheError, type StoreCapabilities, storeCapabilities } from '@org/cache-core';
+import { CacheError, EventLoopTurns, type StoreCapabilities, storeCapabilities } from '@org/cache-core';
 import { CacheableMemory } from 'cacheable';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { memoryCapabilities } from './capabilities.js';
-import { heldKeys, liveKeys, peek } from './entries.js';
+import { heldKeys, peek, walkEntries } from './entries.js';
 import { type MemoryStoreOptions, type ResolvedMemoryStoreOptions, resolveOptions } from './options.js';
 import { startSweeper } from './sweeper.js';
 import { lifetimeMs } from './ttl.js';
@@ -129,15 +129,22 @@ export class MemoryStore extends EventEmitter implements KeyvStoreAdapter {
 
   /**
    * `[key, value]` for each live entry, keys as stored (`${namespace}:` included); only that
-   * namespace's entries when one is given. Iterates a snapshot of the keys, so the caller may
-   * delete while iterating; an entry deleted or expired before it is reached is skipped.
+   * namespace's entries when one is given. A live walk: the caller may delete while iterating,
+   * and an entry deleted or expired before it is reached is skipped. Gives the event loop a turn
+   * every few milliseconds, as a scan does.
    */
   async *iterator<Value>(
     namespace?: string,
   ): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
-    for (const key of liveKeys(this.#memory, namespace ? `${namespace}:` : '')) {
-      const item = peek(this.#memory, key);
-      if (item !== undefined) yield [key, item.value as Awaited<Value>];
+    const prefix = namespace ? `${namespace}:` : '';
+    const turns = new EventLoopTurns();
+    let seen = 0;
+    for (const item of walkEntries(this.#memory)) {
+      // peek, not the walked item: after a clear() the walk goes on over the old, dropped map.
+      const live = item.key.startsWith(prefix) ? peek(this.#memory, item.key) : undefined;
+      if (live !== undefined) yield [live.key, live.value as Awaited<Value>];
+      const turn = turns.due(++seen);
+      if (turn !== undefined) await turn;
     }
   }
 

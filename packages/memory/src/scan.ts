@@ -1,14 +1,14 @@
-import { CacheError, globToRegExp, type StoreScanOptions } from '@org/cache-core';
+import { CacheError, compileGlob, EventLoopTurns, type StoreScanOptions } from '@org/cache-core';
 import type { CacheableMemory } from 'cacheable';
-import { liveKeys, peek } from './entries.js';
+import { peek, walkEntries } from './entries.js';
 
 const DEFAULT_BATCH_SIZE = 200;
 
 /**
- * Batches of live keys matching a Redis-style glob. Consistency: one snapshot of the matching keys
- * is taken when the first batch is requested; each batch is then re-checked, so a key deleted or
- * expired since the snapshot is not yielded, and a key written since may be missed (as with Redis
- * SCAN, which only promises the keys present for the whole scan).
+ * Batches of live keys matching a Redis-style glob. Consistency is SCAN's: the keys present for
+ * the whole scan are yielded; a key written during the scan may be missed; a key deleted or
+ * expired before it is reached is not yielded. The walk gives the event loop a turn every few
+ * milliseconds, so a scan over a million keys (or a costly pattern) never blocks other callers.
  */
 export async function* scanKeys(
   memory: CacheableMemory,
@@ -16,23 +16,33 @@ export async function* scanKeys(
   options: StoreScanOptions = {},
 ): AsyncGenerator<string[], void> {
   const batchSize = resolveBatchSize(options.batchSize);
-  const matcher = globToRegExp(pattern);
+  const matcher = compileGlob(pattern);
   const { prefix, exact } = literalPrefix(pattern);
   // A pattern without wildcards names one key (deleteByPattern with an escaped id): one lookup.
   if (exact) {
     if (peek(memory, prefix) !== undefined) yield [prefix];
     return;
   }
-  const snapshot = liveKeys(memory, prefix, matcher);
-  for (let start = 0; start < snapshot.length; start += batchSize) {
-    const batch = snapshot.slice(start, start + batchSize).filter((key) => peek(memory, key) !== undefined);
-    if (batch.length > 0) yield batch;
+  const turns = new EventLoopTurns();
+  let seen = 0;
+  let batch: string[] = [];
+  for (const item of walkEntries(memory)) {
+    const key = item.key;
+    // peek, not the walked item: after a clear() the walk goes on over the old, dropped map.
+    if (key.startsWith(prefix) && matcher.test(key) && peek(memory, key) !== undefined) batch.push(key);
+    if (batch.length >= batchSize) {
+      yield batch;
+      batch = [];
+    }
+    const turn = turns.due(++seen + matcher.steps);
+    if (turn !== undefined) await turn;
   }
+  if (batch.length > 0) yield batch;
 }
 
 /**
  * The literal text before the first wildcard (`\` escapes resolved), so keys outside a prefix
- * such as `bff:orders:` are rejected with `startsWith` before the RegExp runs. `exact` is true
+ * such as `bff:orders:` are rejected with `startsWith` before the matcher runs. `exact` is true
  * when the whole pattern is literal.
  */
 export function literalPrefix(pattern: string): { prefix: string; exact: boolean } {

@@ -22,9 +22,49 @@ async function storeWith(keys: string[]) {
   return store;
 }
 
+/** Event-loop turns (setImmediate callbacks) other code got while `work` ran. */
+async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    if (!running) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  await work();
+  running = false;
+  return turns;
+}
+
 describe('memoryStore capabilities', () => {
   afterEach(() => {
     vi.useRealTimers();
+  });
+
+  // Matching is bounded per key (no RegExp backtracking), and the walk over every key gives the
+  // event loop turns: a scan over many keys must not hold other callers until it is done.
+  it('scans many keys with a backtracking-prone pattern while the event loop keeps turning', async () => {
+    const store = memoryStore();
+    const filler = 'a'.repeat(30);
+    await store.setMany(
+      Array.from({ length: 20_000 }, (_, index) => ({ key: `redos:${filler}${index}`, value: 1 })),
+    );
+    let found: string[][] = [];
+    const turns = await turnsDuring(async () => {
+      found = await scanAll(store, `${'*a'.repeat(14)}*b`);
+    });
+    expect(found).toEqual([]);
+    expect(turns).toBeGreaterThan(1);
+    // keyv's iterator too: its steps are microtasks, which alone would never let I/O in.
+    const large = memoryStore({ maxEntries: 250_000 });
+    await large.setMany(Array.from({ length: 200_000 }, (_, index) => ({ key: `k${index}`, value: index })));
+    let count = 0;
+    const iterated = await turnsDuring(async () => {
+      for await (const _ of large.iterator()) count++;
+    });
+    expect(count).toBe(200_000);
+    expect(iterated).toBeGreaterThan(1);
   });
 
   it('advertises an in-process, by-reference store named memory', () => {

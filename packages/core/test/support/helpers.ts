@@ -25,3 +25,23 @@ export async function settle(): Promise<void> {
 }
 
 export { deferred } from './stores.js';
+
+/**
+ * Runs `work` and counts the event-loop turns (setImmediate callbacks) other code got while it
+ * ran. A long synchronous walk gives none; one that yields gives several, however fast the machine.
+ */
+export async function eventLoopTurnsDuring<T>(work: () => Promise<T>): Promise<{ result: T; turns: number }> {
+  let turns = 0;
+  let running = true;
+  const tick = () => {
+    if (!running) return;
+    turns++;
+    setImmediate(tick);
+  };
+  setImmediate(tick);
+  try {
+    return { result: await work(), turns };
+  } finally {
+    running = false;
+  }
+}

@@ -1,4 +1,4 @@
-import { type CacheStore, globToRegExp, type StoreCapabilities, storeCapabilities } from '@org/cache-core';
+import { type CacheStore, compileGlob, type StoreCapabilities, storeCapabilities } from '@org/cache-core';
 
 export type MapAdapterKind = 'full' | 'iterable' | 'minimal';
 
@@ -68,7 +68,7 @@ export function mapAdapter(kind: MapAdapterKind = 'full'): CacheStore & { entrie
     inProcess: true,
     getSync: (key) => live(key)?.value,
     async *scan(pattern, options) {
-      const matcher = globToRegExp(pattern);
+      const matcher = compileGlob(pattern);
       const batchSize = options?.batchSize ?? 100;
       let batch: string[] = [];
       for (const key of [...entries.keys()]) {
