@@ -171,7 +171,9 @@ function valuesOf(payload: Record<string, unknown>): Record<string, unknown> | u
   const values: Record<string, unknown> = {};
   let any = false;
   for (const [field, value] of Object.entries(payload)) {
-    if (field === 'ChangeEventHeader' || value === null || value === undefined) continue;
+    // '__proto__' would set the prototype of `values`, letting an event fake any field a rule reads.
+    if (field === 'ChangeEventHeader' || field === '__proto__' || value === null || value === undefined)
+      continue;
     values[field] = jsonSafe(value);
     any = true;
   }

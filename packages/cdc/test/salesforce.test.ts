@@ -52,6 +52,22 @@ describe('normalizeSalesforceEvent: the documented shapes', () => {
     });
   });
 
+  // JSON.parse keeps "__proto__" as an own key: copied by assignment it would become the values'
+  // prototype, and a rule reading `event.values.AccountId` would see whatever the event put there.
+  it('never lets a field named __proto__ become the prototype of the event values', () => {
+    const raw = JSON.parse(JSON.stringify(orderActivated)) as { payload: Record<string, unknown> };
+    Object.defineProperty(raw.payload, '__proto__', {
+      value: { AccountId: 'injected' },
+      enumerable: true,
+      configurable: true,
+      writable: true,
+    });
+    const event = normalizeSalesforceEvent(raw);
+    expect(Object.getPrototypeOf(event.values)).toBe(Object.prototype);
+    expect((event.values as Record<string, unknown>).AccountId).toBeUndefined();
+    expect(event.values).toEqual({ Status: 'Activated', LastModifiedDate: COMMIT_TIMESTAMP });
+  });
+
   it('reads longs given as bigint, and keeps the event JSON-safe', () => {
     const event = normalizeSalesforceEvent(orderCreatedBigint);
     expect(event.position).toBe('18098210');

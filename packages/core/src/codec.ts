@@ -1,5 +1,4 @@
-import type { Envelope } from './envelope.js';
-import { parseUntrustedJson } from './json-value.js';
+import { type Envelope, parseEnvelopeText } from './envelope.js';
 
 /**
  * Turns envelopes into what a serializing store keeps, and back. The default is plain JSON text,
@@ -15,5 +14,5 @@ export interface Codec {
 export const jsonCodec: Codec = {
   name: 'json',
   encode: (envelope) => JSON.stringify(envelope),
-  decode: (stored) => parseUntrustedJson(stored),
+  decode: (stored) => parseEnvelopeText(stored),
 };

@@ -218,10 +218,16 @@ export class Domain<B extends BucketConfigs> {
 }
 
 function assertName(name: unknown, what: string): asserts name is string {
-  if (typeof name !== 'string' || !namePattern.test(name) || name === 'invalidations') {
+  // '__proto__' would become the prototype of the buckets and stats objects, not a key of them.
+  if (
+    typeof name !== 'string' ||
+    !namePattern.test(name) ||
+    name === 'invalidations' ||
+    name === '__proto__'
+  ) {
     throw new CacheError(
       'E_INVALID_OPTION',
-      `${what} name must match ${namePattern} and not be 'invalidations', got ${JSON.stringify(name)}`,
+      `${what} name must match ${namePattern} and be neither 'invalidations' nor '__proto__', got ${JSON.stringify(name)}`,
     );
   }
 }

@@ -1,3 +1,4 @@
+import type { ZodType } from 'zod';
 import type { Clock } from './clock.js';
 import type { Codec } from './codec.js';
 import { ENVELOPE_VERSION, type Envelope, freshnessAt, isEnvelope } from './envelope.js';
@@ -6,7 +7,7 @@ import type { GuardedStore } from './guarded-store.js';
 import { type JsonValue, toJsonValue } from './json-value.js';
 import type { Scope } from './scope.js';
 import { syncUnknown } from './store.js';
-import { matchesSnapshot, type TagVersions } from './tags.js';
+import { checkSnapshot, type TagToken, type TagVersions } from './tags.js';
 
 /** The result of reading one entry. Hot-path outcomes without a value are shared constants. */
 export type ReadOutcome =
@@ -63,7 +64,8 @@ export class Entries {
       const tags = Object.keys(envelope.tags);
       const tokens = this.tags.currentSync(tags);
       if (tokens === undefined) return undefined;
-      if (!matchesSnapshot(envelope.tags, tags, tokens)) return MISS;
+      const verdict = checkSnapshot(envelope.tags, tags, tokens);
+      if (verdict !== 'current') return verdict === 'stale' ? MISS : CORRUPT;
     }
     return this.evaluate(envelope, scope);
   }
@@ -98,7 +100,7 @@ export class Entries {
     // One lookup for the tags of every entry read, not one per tagged entry.
     const tags = new Set<string>();
     for (const envelope of envelopes) for (const tag of Object.keys(envelope?.tags ?? {})) tags.add(tag);
-    let tokens = new Map<string, string | undefined>();
+    let tokens = new Map<string, TagToken>();
     let tagError: CacheError | undefined;
     if (tags.size > 0) {
       try {
@@ -116,7 +118,12 @@ export class Entries {
       const entryTags = Object.keys(snapshot);
       if (entryTags.length > 0) {
         if (tagError !== undefined) return { kind: 'error', error: tagError };
-        if (entryTags.some((tag) => snapshot[tag] !== tokens.get(tag))) return MISS;
+        const verdict = checkSnapshot(
+          snapshot,
+          entryTags,
+          entryTags.map((tag) => tokens.get(tag)),
+        );
+        if (verdict !== 'current') return verdict === 'stale' ? MISS : CORRUPT;
       }
       return this.evaluate(envelope, scope);
     });
@@ -132,7 +139,11 @@ export class Entries {
       const tags = Object.keys(snapshot);
       if (tags.length > 0) {
         return this.tags.current(tags).then(
-          (tokens) => (matchesSnapshot(snapshot, tags, tokens) ? this.evaluate(envelope, scope) : MISS),
+          (tokens) => {
+            const verdict = checkSnapshot(snapshot, tags, tokens);
+            if (verdict === 'current') return this.evaluate(envelope, scope);
+            return verdict === 'stale' ? MISS : CORRUPT;
+          },
           (error: unknown): ReadOutcome => ({ kind: 'error', error: error as CacheError }),
         );
       }
@@ -160,7 +171,7 @@ export class Entries {
     if (freshness === 'expired') return MISS;
     let value: unknown = envelope.value;
     if (scope.schema !== undefined) {
-      const parsed = scope.schema.safeParse(value);
+      const parsed = checkSchema(scope.schema, value);
       if (!parsed.success) return CORRUPT;
       value = parsed.data;
     }
@@ -177,7 +188,7 @@ export class Entries {
     }
     let input: unknown = value;
     if (scope.schema !== undefined) {
-      const parsed = scope.schema.safeParse(value);
+      const parsed = checkSchema(scope.schema, value);
       if (!parsed.success) {
         throw new CacheError(
           'E_INVALID_VALUE',
@@ -246,5 +257,20 @@ export class Entries {
         cause: error,
       });
     }
+  }
+}
+
+/**
+ * `safeParse`, which reports a mismatch but still throws on a value it cannot walk (a RangeError
+ * for one nested beyond the stack): that is a mismatch too, never an exception for the caller.
+ */
+function checkSchema(
+  schema: ZodType,
+  value: unknown,
+): { success: true; data: unknown } | { success: false; error: Error } {
+  try {
+    return schema.safeParse(value);
+  } catch (error) {
+    return { success: false, error: error instanceof Error ? error : new Error(String(error)) };
   }
 }

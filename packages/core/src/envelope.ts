@@ -1,4 +1,4 @@
-import type { JsonValue } from './json-value.js';
+import { dropProtoKeys, type JsonValue } from './json-value.js';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -29,18 +29,51 @@ export function freshnessAt(envelope: Envelope, now: number): Freshness {
   return 'expired';
 }
 
-/** True when `candidate` has the shape of an envelope this version can read. */
+/**
+ * True when `candidate` has the shape of an envelope this version can read, with a lifetime we
+ * could have written: both ends `null` (until invalidated), or numbers with the fresh window
+ * ending no later than the entry's life. Anything else (say a foreign writer's `livesUntil: null`
+ * after a finite `freshUntil`, which would be served as stale forever) is a corrupt entry.
+ */
 export function isEnvelope(candidate: unknown): candidate is Envelope {
   if (typeof candidate !== 'object' || candidate === null) return false;
   const entry = candidate as Record<string, unknown>;
   if (entry.v !== ENVELOPE_VERSION || !('value' in entry) || entry.value === undefined) return false;
-  if (typeof entry.createdAt !== 'number') return false;
-  if (!isInstantOrNull(entry.freshUntil) || !isInstantOrNull(entry.livesUntil)) return false;
-  return entry.tags === undefined || isTagSnapshot(entry.tags);
+  if (!isInstant(entry.createdAt)) return false;
+  const { freshUntil, livesUntil } = entry;
+  const lifetime =
+    (freshUntil === null && livesUntil === null) ||
+    (isInstant(freshUntil) && isInstant(livesUntil) && freshUntil <= livesUntil);
+  return lifetime && (entry.tags === undefined || isTagSnapshot(entry.tags));
 }
 
-function isInstantOrNull(value: unknown): boolean {
-  return value === null || (typeof value === 'number' && Number.isFinite(value));
+function isInstant(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
+}
+
+/**
+ * Parses envelope text another program may have written. `__proto__` keys are dropped from the
+ * value (a prototype-pollution gadget on a later merge) but kept in the tag record, rebuilt on a
+ * null prototype: a tag may be named `__proto__`, and an entry that lost it could never be
+ * invalidated by it. Only when the text contains `__proto__` at all: the scan is cheap, the walk not.
+ */
+export function parseEnvelopeText(text: string): unknown {
+  const parsed: unknown = JSON.parse(text);
+  if (!text.includes('__proto__')) return parsed;
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return dropProtoKeys(parsed);
+  const record = parsed as Record<string, unknown>;
+  Reflect.deleteProperty(record, '__proto__');
+  for (const field of Object.keys(record)) {
+    record[field] = field === 'tags' ? tagRecordOf(record[field]) : dropProtoKeys(record[field]);
+  }
+  return record;
+}
+
+function tagRecordOf(tags: unknown): unknown {
+  if (typeof tags !== 'object' || tags === null || Array.isArray(tags)) return tags;
+  const record: Record<string, unknown> = Object.create(null);
+  for (const [tag, token] of Object.entries(tags)) record[tag] = token;
+  return record;
 }
 
 function isTagSnapshot(value: unknown): boolean {

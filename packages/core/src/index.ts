@@ -13,9 +13,9 @@ export {
   type DomainConfig,
   type DomainStats,
 } from './domain.js';
-export { type Duration, parseDuration } from './duration.js';
+export { type Duration, MAX_TIMEOUT_MS, MAX_TTL_MS, parseDuration, parseTimeout } from './duration.js';
 export { type CacheEnv, loadCacheEnv } from './env.js';
-export { ENVELOPE_VERSION, type Envelope, isEnvelope } from './envelope.js';
+export { ENVELOPE_VERSION, type Envelope, isEnvelope, parseEnvelopeText } from './envelope.js';
 export {
   CacheError,
   type CacheErrorCode,
@@ -29,7 +29,7 @@ export { type CacheEvent, type CacheEventName, cacheChannels } from './events.js
 export type { FetchContext, Fetcher, TagsOption } from './get-or-set.js';
 export { compileGlob, type GlobMatcher } from './glob.js';
 export type { CacheHealth, ComponentHealth, HealthCheck, HealthStatus, StoreHealth } from './health.js';
-export { type JsonValue, parseUntrustedJson } from './json-value.js';
+export { type JsonValue, MAX_VALUE_DEPTH, parseUntrustedJson } from './json-value.js';
 export {
   assertValidKey,
   cacheKey,

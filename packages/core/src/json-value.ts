@@ -3,12 +3,20 @@ import { CacheError } from './errors.js';
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
 /**
+ * How deeply objects and arrays may nest in a cached value. Deeper values are refused with
+ * E_INVALID_VALUE: copying, freezing, schema parsing and JSON all recurse, and 100,000 levels
+ * overflowed the stack. Real documents (API responses, Salesforce records) nest a few dozen deep.
+ */
+export const MAX_VALUE_DEPTH = 256;
+
+/**
  * Copies `value` into plain JSON data, exactly what a JSON store would give back, so a value
  * reads the same from memory and from Redis. Refuses what JSON would silently mangle or cannot
  * hold (BigInt, functions, symbols, cycles, NaN/Infinity, Map/Set) with E_INVALID_VALUE.
- * `toJSON()` is honoured (a Date becomes its ISO string, as in any JSON store), properties whose
- * value is undefined are dropped as JSON.stringify drops them, and `__proto__` keys are dropped so
- * the copy can never be a prototype-pollution gadget. With `freeze`, the copy is deep-frozen.
+ * `toJSON()` is honoured once per value, as JSON.stringify does (a Date becomes its ISO string),
+ * properties whose value is undefined are dropped as JSON.stringify drops them, and `__proto__`
+ * keys are dropped so the copy can never be a prototype-pollution gadget. Values nested deeper
+ * than `MAX_VALUE_DEPTH` are refused. With `freeze`, the copy is deep-frozen.
  */
 export function toJsonValue(value: unknown, freeze: boolean, key?: string): JsonValue {
   return copy(value, { freeze, key, ancestors: [], segments: [] }, 0);
@@ -27,7 +35,7 @@ interface CopyState {
   readonly segments: Array<string | number>;
 }
 
-function copy(value: unknown, state: CopyState, depth: number): JsonValue {
+function copy(value: unknown, state: CopyState, depth: number, serialized = false): JsonValue {
   switch (typeof value) {
     case 'string':
     case 'boolean':
@@ -42,7 +50,10 @@ function copy(value: unknown, state: CopyState, depth: number): JsonValue {
   }
   if (value === null) return null;
   const withToJson = value as { toJSON?: () => unknown };
-  if (typeof withToJson.toJSON === 'function') return copy(withToJson.toJSON(), state, depth);
+  // What toJSON returns is not asked again (a toJSON returning its own object would recurse forever).
+  if (!serialized && typeof withToJson.toJSON === 'function')
+    return copy(withToJson.toJSON(), state, depth, true);
+  if (depth >= MAX_VALUE_DEPTH) refuse(state, depth, `nests deeper than ${MAX_VALUE_DEPTH} levels`);
   const prototype: unknown = Object.getPrototypeOf(value);
   if (
     prototype !== Object.prototype &&
@@ -92,7 +103,8 @@ function refuse(state: CopyState, depth: number, reason: string): never {
 
 /**
  * Parses JSON text another program may have written. Plain `JSON.parse` (no reviver: a reviver
- * costs ~4x), then a scrub of `__proto__` keys only when the text contains one.
+ * costs ~4x), then a scrub of `__proto__` keys only when the text contains one. For envelopes use
+ * `parseEnvelopeText`, which keeps the tag record out of the scrub.
  */
 export function parseUntrustedJson(text: string): unknown {
   const parsed: unknown = JSON.parse(text);
@@ -101,7 +113,7 @@ export function parseUntrustedJson(text: string): unknown {
   return text.includes('__proto__') ? dropProtoKeys(parsed) : parsed;
 }
 
-function dropProtoKeys(value: unknown): unknown {
+export function dropProtoKeys(value: unknown): unknown {
   if (typeof value !== 'object' || value === null) return value;
   if (Array.isArray(value)) {
     for (let index = 0; index < value.length; index++) value[index] = dropProtoKeys(value[index]);

@@ -1,5 +1,5 @@
 import type { CacheContext } from './context.js';
-import { type Duration, parseDuration } from './duration.js';
+import { type Duration, parseDuration, parseTimeout } from './duration.js';
 import type { ReadOutcome } from './entries.js';
 import { CacheError } from './errors.js';
 import { publish } from './events.js';
@@ -45,7 +45,7 @@ export function resolveWrite(
     fetchTimeoutMs:
       options.fetchTimeout === undefined
         ? context.fetchTimeoutMs
-        : parseDuration(options.fetchTimeout, 'fetchTimeout'),
+        : parseTimeout(options.fetchTimeout, 'fetchTimeout'),
   };
 }
 

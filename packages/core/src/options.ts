@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { type Clock, coarseClock } from './clock.js';
 import type { Codec } from './codec.js';
 import { jsonCodec } from './codec.js';
-import { type Duration, parseDuration } from './duration.js';
+import { type Duration, parseDuration, parseTimeout } from './duration.js';
 import { CacheError } from './errors.js';
 import { DEFAULT_MAX_KEY_BYTES } from './keys.js';
 import type { StoreInput } from './store.js';
@@ -121,7 +121,7 @@ export function resolveOptions(input: CacheOptions): ResolvedOptions {
       `prefix must be 1-128 characters of A-Z a-z 0-9 _ . - (got ${JSON.stringify(prefix)})`,
     );
   }
-  const operationTimeoutMs = parseDuration((options.operationTimeout ?? 250) as Duration, 'operationTimeout');
+  const operationTimeoutMs = parseTimeout((options.operationTimeout ?? 250) as Duration, 'operationTimeout');
   if (operationTimeoutMs <= 0)
     throw new CacheError('E_INVALID_OPTION', 'operationTimeout must be greater than 0');
   const tagTtlMs = parseDuration((options.tagTtl ?? '7d') as Duration, 'tagTtl');
@@ -132,10 +132,10 @@ export function resolveOptions(input: CacheOptions): ResolvedOptions {
     clock: options.clock ?? coarseClock,
     graceMs: parseDuration((options.grace ?? 0) as Duration, 'grace'),
     operationTimeoutMs,
-    fetchTimeoutMs: parseDuration((options.fetchTimeout ?? '30s') as Duration, 'fetchTimeout'),
+    fetchTimeoutMs: parseTimeout((options.fetchTimeout ?? '30s') as Duration, 'fetchTimeout'),
     breaker: {
       failureThreshold: options.breaker?.failureThreshold ?? 5,
-      cooldownMs: parseDuration((options.breaker?.cooldown ?? '1s') as Duration, 'breaker.cooldown'),
+      cooldownMs: parseTimeout((options.breaker?.cooldown ?? '1s') as Duration, 'breaker.cooldown'),
     },
     tagTtlMs: tagTtlMs === 0 ? undefined : tagTtlMs,
     maxKeyBytes: options.maxKeyBytes ?? DEFAULT_MAX_KEY_BYTES,
@@ -146,8 +146,8 @@ export function resolveOptions(input: CacheOptions): ResolvedOptions {
 
 function resolveLease(lease: false | { ttl?: unknown; wait?: unknown } | undefined) {
   if (lease === false) return undefined;
-  const ttlMs = parseDuration((lease?.ttl ?? '10s') as Duration, 'lease.ttl');
+  const ttlMs = parseTimeout((lease?.ttl ?? '10s') as Duration, 'lease.ttl');
   if (ttlMs <= 0) throw new CacheError('E_INVALID_OPTION', 'lease.ttl must be greater than 0');
-  const waitMs = lease?.wait === undefined ? ttlMs : parseDuration(lease.wait as Duration, 'lease.wait');
+  const waitMs = lease?.wait === undefined ? ttlMs : parseTimeout(lease.wait as Duration, 'lease.wait');
   return { ttlMs, waitMs };
 }

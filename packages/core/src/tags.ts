@@ -30,8 +30,8 @@ export class TagVersions {
     return this.keyPrefix + tag;
   }
 
-  /** Current tokens, `undefined` where a tag has none. */
-  async current(tags: readonly string[]): Promise<Array<string | undefined>> {
+  /** Current tokens, `undefined` where a tag has none, `null` where its token is unreadable. */
+  async current(tags: readonly string[]): Promise<TagToken[]> {
     const getSync = this.store.driver.getSync;
     if (getSync && this.store.driver.inProcess) return tags.map((tag) => asToken(getSync(this.keyOf(tag))));
     const values = await this.store.getMany(tags.map((tag) => this.keyOf(tag)));
@@ -39,10 +39,10 @@ export class TagVersions {
   }
 
   /** Synchronous current tokens, when the store can answer them all synchronously; otherwise `undefined`. */
-  currentSync(tags: readonly string[]): Array<string | undefined> | undefined {
+  currentSync(tags: readonly string[]): TagToken[] | undefined {
     const getSync = this.store.driver.getSync;
     if (!getSync) return undefined;
-    const tokens: Array<string | undefined> = [];
+    const tokens: TagToken[] = [];
     for (const tag of tags) {
       const raw = getSync(this.keyOf(tag));
       if (raw === syncUnknown) return undefined;
@@ -56,17 +56,20 @@ export class TagVersions {
     const tokens = await this.current(tags);
     const snapshot: Record<string, string> = Object.create(null);
     const missing: string[] = [];
+    const unreadable: string[] = [];
     tags.forEach((tag, index) => {
       const token = tokens[index];
       if (token === undefined) missing.push(tag);
+      else if (token === null) unreadable.push(tag);
       else snapshot[tag] = token;
     });
-    if (missing.length > 0) {
-      const created = await this.create(missing);
-      missing.forEach((tag, index) => {
-        snapshot[tag] = created[index] as string;
+    const record = (which: string[], written: string[]) =>
+      which.forEach((tag, index) => {
+        snapshot[tag] = written[index] as string;
       });
-    }
+    if (missing.length > 0) record(missing, await this.create(missing));
+    // Garbage where a token should be: replaced (every entry recording it misses, as corrupt).
+    if (unreadable.length > 0) record(unreadable, await this.invalidate(unreadable));
     return snapshot;
   }
 
@@ -91,24 +94,38 @@ export class TagVersions {
     return entries.map((entry, index) => stored[index] ?? entry.value);
   }
 
-  /** Gives every tag a new token: one round trip. */
-  async invalidate(tags: readonly string[]): Promise<void> {
-    if (tags.length === 0) return;
-    await this.store.setMany(
-      tags.map((tag) => ({ key: this.keyOf(tag), value: this.newToken(), ttlMs: this.tokenTtlMs })),
-    );
+  /** Gives every tag a new token: one round trip. Resolves to the tokens written. */
+  async invalidate(tags: readonly string[]): Promise<string[]> {
+    if (tags.length === 0) return [];
+    const entries = tags.map((tag) => ({
+      key: this.keyOf(tag),
+      value: this.newToken(),
+      ttlMs: this.tokenTtlMs,
+    }));
+    await this.store.setMany(entries);
+    return entries.map((entry) => entry.value);
   }
 }
 
-export function matchesSnapshot(
+/** A tag's current token: `undefined` when it has none, `null` when what is stored is not a token. */
+export type TagToken = string | undefined | null;
+
+/**
+ * Whether an entry's recorded tokens are all still current: `stale` when a tag was invalidated
+ * (or lost its token), `unreadable` when the store holds garbage where a token should be.
+ */
+export function checkSnapshot(
   snapshot: Readonly<Record<string, string>>,
-  tags: string[],
-  tokens: Array<string | undefined>,
-): boolean {
+  tags: readonly string[],
+  tokens: readonly TagToken[],
+): 'current' | 'stale' | 'unreadable' {
+  let verdict: 'current' | 'stale' = 'current';
   for (let index = 0; index < tags.length; index++) {
-    if (snapshot[tags[index] as string] !== tokens[index]) return false;
+    const token = tokens[index];
+    if (token === null) return 'unreadable';
+    if (snapshot[tags[index] as string] !== token) verdict = 'stale';
   }
-  return true;
+  return verdict;
 }
 
 /** Validates and de-duplicates a tag list. */
@@ -133,6 +150,10 @@ export function normalizeTags(tags: unknown): string[] {
   return [...unique];
 }
 
-function asToken(value: unknown): string | undefined {
-  return typeof value === 'string' ? value : undefined;
+/** What `createTokenSource` makes: `<8 base64url characters>.<base 36 sequence>`. */
+const TOKEN_SHAPE = /^[A-Za-z0-9_-]{8}\.[0-9a-z]{1,11}$/;
+
+function asToken(value: unknown): TagToken {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' && TOKEN_SHAPE.test(value) ? value : null;
 }

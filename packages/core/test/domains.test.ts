@@ -310,6 +310,8 @@ describe('domain definition errors', () => {
     ['a colon in a bucket name', { buckets: { 'a:b': {} } }],
     ['an empty bucket name', { buckets: { '': {} } }],
     ['a bucket named invalidations', { buckets: { invalidations: {} } }],
+    // It would become the prototype of the buckets object instead of a bucket.
+    ['a bucket named __proto__', { buckets: JSON.parse('{"__proto__": {}}') }],
     ['a space in a bucket name', { buckets: { 'a b': {} } }],
     ['a glob character in a bucket name', { buckets: { 'a*': {} } }],
     ['no buckets', {}],
@@ -325,7 +327,7 @@ describe('domain definition errors', () => {
     expect(cache.domain('shop', { buckets: { ok: {} } }).buckets.ok.key('1')).toBe('shop:ok:1');
   });
 
-  it.each(['', 'a:b', 'a b', 'invalidations', 'ä'])('refuses the domain name %j', (name) => {
+  it.each(['', 'a:b', 'a b', 'invalidations', 'ä', '__proto__'])('refuses the domain name %j', (name) => {
     const cache = createCache({ store: new Map(), prefix: 'bff' });
     open.push(cache);
     expect(

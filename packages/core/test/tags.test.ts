@@ -29,6 +29,17 @@ describe.each(Object.entries(stores))('dependency tracking on a %s store', (_, m
     expect(await cache.get('orders:detail:1')).toBe('untagged');
   });
 
+  it('invalidates tags named like Object.prototype members, __proto__ included', async () => {
+    cache = createCache({ store: makeStore(), prefix: 'bff' });
+    const tags = ['__proto__', 'constructor', 'toString'];
+    for (const tag of tags) await cache.set(`k:${tag}`, tag, { tags: [tag] });
+    expect(await cache.getMany(tags.map((tag) => `k:${tag}`))).toEqual(tags);
+    for (const tag of tags) {
+      await cache.invalidateTags([tag]);
+      expect(await cache.get(`k:${tag}`)).toBeUndefined();
+    }
+  });
+
   it('derives tags from the value', async () => {
     cache = createCache({ store: makeStore(), prefix: 'bff' });
     const order = { id: 801, accountId: '001' };
@@ -125,6 +136,21 @@ describe('tag versions', () => {
     const tokenKey = [...store.keys()].find((key) => key.startsWith('bff::tag:'));
     expect(tokenKey).toBe('bff::tag:t');
     store.delete(tokenKey as string);
+    expect(await cache.get('k')).toBeUndefined();
+    await cache.close();
+  });
+
+  it('count garbage where a token should be as a corrupt entry, and replace it on the next write', async () => {
+    const store = new Map<string, unknown>();
+    const cache = createCache({ store, prefix: 'bff' });
+    await cache.set('k', 'v', { tags: ['t'] });
+    store.set('bff::tag:t', 'not a token');
+    expect(await cache.get('k')).toBeUndefined();
+    expect(await cache.getMany(['k'])).toEqual([undefined]);
+    expect(cache.stats().totals.corruptEntries).toBe(2);
+    await cache.set('k2', 'v2', { tags: ['t'] });
+    expect(store.get('bff::tag:t')).not.toBe('not a token');
+    expect(await cache.get('k2')).toBe('v2');
     expect(await cache.get('k')).toBeUndefined();
     await cache.close();
   });

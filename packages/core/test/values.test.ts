@@ -305,6 +305,23 @@ describe('corrupt entries written raw into the store', () => {
       '{"v":1,"value":1,"createdAt":0,"freshUntil":"soon","livesUntil":null}',
     ],
     ['a non-string object', { hello: 'world' }],
+    // Served fresh until 2100, then as stale forever: no writer of ours ends a life before it starts.
+    [
+      'a finite fresh window with no end of life',
+      '{"v":1,"value":1,"createdAt":0,"freshUntil":4102444800000,"livesUntil":null}',
+    ],
+    [
+      'an end of life before the end of the fresh window',
+      '{"v":1,"value":1,"createdAt":0,"freshUntil":4102444800000,"livesUntil":1}',
+    ],
+    [
+      'an end of life with no fresh window',
+      '{"v":1,"value":1,"createdAt":0,"freshUntil":null,"livesUntil":4102444800000}',
+    ],
+    [
+      'a creation time that is not a number',
+      '{"v":1,"value":1,"createdAt":null,"freshUntil":null,"livesUntil":null}',
+    ],
   ];
 
   it.each(corrupt)('treats %s as a counted miss, replaced by the next getOrSet', async (_, raw) => {

@@ -1,4 +1,4 @@
-import { CacheError, type Duration, parseDuration } from '@org/cache-core';
+import { CacheError, type Duration, parseDuration, parseTimeout } from '@org/cache-core';
 
 export interface MemoryStoreOptions {
   /**
@@ -52,7 +52,7 @@ export function resolveOptions(options: MemoryStoreOptions | undefined): Resolve
   const checkIntervalMs =
     options.checkInterval === undefined
       ? DEFAULT_CHECK_INTERVAL_MS
-      : parseDuration(options.checkInterval, 'memoryStore() checkInterval');
+      : parseTimeout(options.checkInterval, 'memoryStore() checkInterval');
   if (checkIntervalMs > MAX_TIMER_MS) {
     throw invalid(`memoryStore() checkInterval must be at most ${MAX_TIMER_MS} ms, got ${checkIntervalMs}`);
   }

@@ -8,7 +8,7 @@ import {
   type RedisClusterType,
   type RedisSentinelType,
 } from '@keyv/redis';
-import { CacheError, type Duration, parseDuration } from '@org/cache-core';
+import { CacheError, type Duration, parseTimeout } from '@org/cache-core';
 import { keySlot } from './key-slot.js';
 import { slotTag } from './lease-keys.js';
 import { StallDetector } from './stall-detector.js';
@@ -115,7 +115,7 @@ export class RedisConnection {
     this.#client.on('error', this.#onError);
     this.#stall =
       this.mode === 'standalone' && !this.borrowed
-        ? new StallDetector(parseDuration(options.stallTimeout ?? '2s', 'stallTimeout'))
+        ? new StallDetector(parseTimeout(options.stallTimeout ?? '2s', 'stallTimeout'))
         : undefined;
     if (!this.borrowed) {
       // Connects in the background and keeps retrying: a Redis that is down at start-up must not
@@ -228,8 +228,8 @@ export class RedisConnection {
 }
 
 function hardenedClientOptions(options: RedisConnectionOptions): RedisClientOptions {
-  const connectTimeout = parseDuration(options.connectTimeout ?? '1s', 'connectTimeout');
-  const maxDelay = parseDuration(options.maxReconnectDelay ?? '2s', 'maxReconnectDelay');
+  const connectTimeout = parseTimeout(options.connectTimeout ?? '1s', 'connectTimeout');
+  const maxDelay = parseTimeout(options.maxReconnectDelay ?? '2s', 'maxReconnectDelay');
   const tls = options.tls === undefined ? {} : { tls: true as const, ...options.tls };
   return {
     disableOfflineQueue: true,

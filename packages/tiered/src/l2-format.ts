@@ -1,4 +1,4 @@
-import { parseUntrustedJson } from '@org/cache-core';
+import { parseEnvelopeText } from '@org/cache-core';
 
 /**
  * How the tiered store keeps values in L2. Core hands the tiered store frozen envelope objects
@@ -18,7 +18,7 @@ export function fromL2(raw: unknown): unknown {
   if (typeof raw !== 'string' || !raw.startsWith(ENVELOPE_TEXT)) return raw;
   try {
     // Frozen like everything in L1: every reader shares this object, none may change it.
-    return deepFreeze(parseUntrustedJson(raw));
+    return deepFreeze(parseEnvelopeText(raw));
   } catch {
     return raw; // core decodes it again and counts it as a corrupt entry
   }

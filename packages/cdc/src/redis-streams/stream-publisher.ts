@@ -1,4 +1,4 @@
-import { CacheError, type Duration, isCacheError, parseDuration } from '@org/cache-core';
+import { CacheError, type Duration, isCacheError, parseTimeout } from '@org/cache-core';
 import type { RedisClientOptions } from '@redis/client';
 import type { InvalidationEvent } from '../event.js';
 import { encodeEvent } from './stream-codec.js';
@@ -49,7 +49,7 @@ export function redisStreamPublisher(options: RedisStreamPublisherOptions): Redi
   const maxLen = options.maxLen ?? 100_000;
   if (!Number.isInteger(maxLen) || maxLen < 1)
     throw new CacheError('E_INVALID_OPTION', `maxLen must be a positive integer, got ${maxLen}`);
-  const timeoutMs = Math.max(1, parseDuration(options.commandTimeout ?? '2s', 'commandTimeout'));
+  const timeoutMs = Math.max(1, parseTimeout(options.commandTimeout ?? '2s', 'commandTimeout'));
   let connection: StreamConnection | undefined;
   let closed = false;
 

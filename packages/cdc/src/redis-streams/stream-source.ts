@@ -1,4 +1,4 @@
-import { CacheError, type Duration, parseDuration } from '@org/cache-core';
+import { CacheError, type Duration, parseTimeout } from '@org/cache-core';
 import type { RedisClientOptions } from '@redis/client';
 import type { InvalidationSource, SourceContext } from '../source.js';
 import { ConsumerLoop } from './consumer-loop.js';
@@ -93,22 +93,22 @@ export function redisStreamSource(options: RedisStreamSourceOptions): RedisStrea
       'E_INVALID_OPTION',
       `batchSize must be an integer from 1 to 10000, got ${batchSize}`,
     );
-  const claimIdleMs = parseDuration(options.claimIdle ?? '30s', 'claimIdle');
+  const claimIdleMs = parseTimeout(options.claimIdle ?? '30s', 'claimIdle');
   // 0 would take entries from consumers that are applying them right now.
   if (claimIdleMs < 1) throw new CacheError('E_INVALID_OPTION', 'claimIdle must be at least 1 ms');
-  const retryDelayMs = Math.max(1, parseDuration(options.retryDelay ?? '200ms', 'retryDelay'));
+  const retryDelayMs = Math.max(1, parseTimeout(options.retryDelay ?? '200ms', 'retryDelay'));
   const settings = {
     batchSize,
-    blockMs: Math.max(1, parseDuration(options.block ?? '1s', 'block')),
+    blockMs: Math.max(1, parseTimeout(options.block ?? '1s', 'block')),
     claimIdleMs,
     claimIntervalMs: Math.max(
       10,
-      parseDuration(options.claimInterval ?? Math.round(claimIdleMs / 2), 'claimInterval'),
+      parseTimeout(options.claimInterval ?? Math.round(claimIdleMs / 2), 'claimInterval'),
     ),
     retryDelayMs,
-    maxRetryDelayMs: Math.max(retryDelayMs, parseDuration(options.maxRetryDelay ?? '5s', 'maxRetryDelay')),
+    maxRetryDelayMs: Math.max(retryDelayMs, parseTimeout(options.maxRetryDelay ?? '5s', 'maxRetryDelay')),
   };
-  const commandTimeoutMs = Math.max(1, parseDuration(options.commandTimeout ?? '2s', 'commandTimeout'));
+  const commandTimeoutMs = Math.max(1, parseTimeout(options.commandTimeout ?? '2s', 'commandTimeout'));
   const name = options.name ?? `redis-stream:${stream}`;
 
   let main: StreamConnection | undefined;

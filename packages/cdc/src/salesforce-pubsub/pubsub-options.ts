@@ -1,4 +1,11 @@
-import { type Cache, CacheError, type Clock, type Duration, parseDuration } from '@org/cache-core';
+import {
+  type Cache,
+  CacheError,
+  type Clock,
+  type Duration,
+  parseDuration,
+  parseTimeout,
+} from '@org/cache-core';
 import { callbackStreams } from './callback-streams.js';
 import {
   type CallbackPubSubClient,
@@ -92,10 +99,10 @@ export function resolvePubSubOptions(options: SalesforcePubSubSourceOptions): Re
     clock: options.clock ?? { now: () => Date.now() },
     retentionMs: parseDuration(options.retention ?? '72h', 'retention'),
     numRequested,
-    initialDelayMs: parseDuration(options.retry?.initialDelay ?? '1s', 'retry.initialDelay'),
-    maxDelayMs: parseDuration(options.retry?.maxDelay ?? '30s', 'retry.maxDelay'),
+    initialDelayMs: parseTimeout(options.retry?.initialDelay ?? '1s', 'retry.initialDelay'),
+    maxDelayMs: parseTimeout(options.retry?.maxDelay ?? '30s', 'retry.maxDelay'),
     applyAttempts,
-    maxSilenceMs: parseDuration(options.maxSilence ?? '10m', 'maxSilence'),
+    maxSilenceMs: parseTimeout(options.maxSilence ?? '10m', 'maxSilence'),
   };
 }
 

@@ -157,6 +157,25 @@ export function cacheFreshnessTests(test: Register, physicalTtl: boolean): void 
     assert.deepEqual(await cache.getMany(['a', 'c', 'd']), ['A2', 'C', 'D']);
   });
 
+  // A JSON scrub of `__proto__` once dropped such a tag from the entry read back from Redis: the
+  // entry then outlived every invalidation of it.
+  test('tags named like Object.prototype members are invalidated like any other', async (open) => {
+    const { cache } = await open();
+    const tags = ['__proto__', 'constructor', 'toString', 'hasOwnProperty', 'valueOf'];
+    for (const tag of tags) await cache.set(`k-${tag}`, tag, { tags: [tag, 'other'] });
+    await cache.getOrSet('fetched', async () => 'F', { tags: ['__proto__'] });
+    assert.deepEqual(await cache.getMany(tags.map((tag) => `k-${tag}`)), tags);
+    for (const tag of tags) {
+      await cache.invalidateTags([tag]);
+      assert.equal(
+        await cache.get(`k-${tag}`),
+        undefined,
+        `an entry tagged ${tag} misses after its invalidation`,
+      );
+    }
+    assert.equal(await cache.get('fetched'), undefined);
+  });
+
   test('tags are scoped to the cache prefix', async (open, { id }) => {
     const first = await open({ prefix: `${id}a` });
     const second = await open({ prefix: `${id}b`, store: first.store });

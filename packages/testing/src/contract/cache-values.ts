@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { MAX_TTL_MS } from '@org/cache-core';
 import { assertRejectsWith } from './assertions.js';
 import type { CacheTestBody } from './cache-fixture.js';
 
@@ -54,17 +55,59 @@ export function cacheValueTests(test: Register): void {
     const { cache } = await open();
     const cyclic: Record<string, unknown> = { name: 'loop' };
     cyclic.self = cyclic;
+    // toJSON returning its own object: JSON.stringify calls it once; a copy that called it again
+    // recursed until the stack overflowed.
+    const selfSerializing: Record<string, unknown> = { name: 'self' };
+    selfSerializing.toJSON = () => selfSerializing;
+    let deepObject: unknown = 'leaf';
+    let deepArray: unknown = 'leaf';
+    for (let level = 0; level < 100_000; level++) {
+      deepObject = { next: deepObject };
+      deepArray = [deepArray];
+    }
     const refused: Array<[string, unknown]> = [
       ['BigInt', 10n],
       ['nested BigInt', { total: 10n }],
       ['cycle', cyclic],
       ['function', () => 1],
+      ['objects nested 100,000 deep', deepObject],
+      ['arrays nested 100,000 deep', deepArray],
+      ['toJSON returning its own object', { wrapped: selfSerializing }],
     ];
     await cache.set('k', { ok: 1 });
     for (const [name, value] of refused) {
       await assertRejectsWith(() => cache.set('k', value), 'E_INVALID_VALUE', name);
       assert.deepEqual(await cache.get('k'), { ok: 1 }, `${name}: the previous entry stays`);
     }
+  });
+
+  test('a ttl longer than any store can hold is refused with E_INVALID_OPTION naming the limit', async (open) => {
+    const { cache } = await open();
+    await cache.set('k', 'before');
+    for (const ttl of [1e300, MAX_TTL_MS + 1]) {
+      await assertRejectsWith(() => cache.set('k', 'after', { ttl }), 'E_INVALID_OPTION', `set ttl ${ttl}`);
+      await assertRejectsWith(
+        () => cache.getOrSet('fetched', () => 'v', { ttl }),
+        'E_INVALID_OPTION',
+        `getOrSet ttl ${ttl}`,
+      );
+      await assertRejectsWith(
+        () => cache.setMany([{ key: 'k', value: 'after', ttl }]),
+        'E_INVALID_OPTION',
+        `setMany ttl ${ttl}`,
+      );
+    }
+    await cache.set('k', 'before').catch(() => {});
+    const error = await cache.set('k', 'after', { ttl: 1e300 }).catch((caught: unknown) => caught);
+    assert.match(
+      String((error as Error).message),
+      new RegExp(String(MAX_TTL_MS)),
+      'the message names the limit',
+    );
+    assert.equal(await cache.get('k'), 'before', 'the previous entry stays');
+    assert.equal(await cache.has('fetched'), false);
+    await cache.set('longest', 'kept', { ttl: MAX_TTL_MS });
+    assert.equal(await cache.get('longest'), 'kept', 'the longest ttl accepted is really stored');
   });
 
   test('delete is true for a present key, then false; the key is gone', async (open) => {
