@@ -3,6 +3,7 @@ export type { CacheBus } from './bus.js';
 export { Cache, type CacheStats, createCache, type SetManyEntry } from './cache.js';
 export { type Clock, coarseClock, coarseNow } from './clock.js';
 export { type Codec, jsonCodec } from './codec.js';
+export { type DomainDefinition, type DomainOf, defineDomain } from './define-domain.js';
 export {
   Bucket,
   type BucketConfig,
