@@ -13,16 +13,18 @@ const alias = {
   '@org/cache-redis': source('redis'),
   '@org/cache-tiered': source('tiered'),
   '@org/cache-cdc': source('cdc'),
+  '@org/cache-nestjs/cdc': fileURLToPath(new URL('./packages/nestjs/src/cdc/index.ts', import.meta.url)),
+  '@org/cache-nestjs': source('nestjs'),
 };
 
-const project = (name: string, root = `./packages/${name}`) => ({
+const project = (name: string, root = `./packages/${name}`, tsconfig = '../../tsconfig.json') => ({
   resolve: { alias },
   test: {
     name,
     root,
     include: ['test/**/*.test.ts'],
     // Type tests (*.test-d.ts) run with the rest: vitest 4 ignores --typecheck for inline projects.
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig: '../../tsconfig.json' },
+    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig },
   },
 });
 
@@ -35,6 +37,8 @@ export default defineConfig({
       project('redis'),
       project('tiered'),
       project('cdc'),
+      // Its own tsconfig: the decorator flags stay out of the other packages.
+      project('nestjs', './packages/nestjs', './tsconfig.json'),
       project('bff', './examples/bff'),
     ],
   },

@@ -1,0 +1,36 @@
+import type { Cache } from '@org/cache-core';
+import type { CachedOptions, CacheEvictOptions } from './decorators.js';
+
+type AsyncMethod = (this: unknown, ...args: unknown[]) => Promise<unknown>;
+
+/** The method through `cache.getOrSet(options.key(...args), ...)`. */
+export function cachingMethod(cache: Cache, original: AsyncMethod, options: CachedOptions): AsyncMethod {
+  const { key, ttl, tags } = options;
+  return function cached(this: unknown, ...args: unknown[]) {
+    try {
+      const callTags = typeof tags === 'function' ? tags(...args) : tags;
+      return cache.getOrSet(key(...args), () => original.apply(this, args), {
+        ...(ttl === undefined ? {} : { ttl }),
+        ...(callTags === undefined ? {} : { tags: callTags }),
+      });
+    } catch (error) {
+      // A key or tags function that throws is the caller's error, reported as the call's rejection.
+      return Promise.reject(error);
+    }
+  };
+}
+
+/** The method, then (only if it succeeded) its keys deleted and tags invalidated. */
+export function evictingMethod(cache: Cache, original: AsyncMethod, options: CacheEvictOptions): AsyncMethod {
+  const { keys, tags } = options;
+  return async function evicting(this: unknown, ...args: unknown[]) {
+    const result = await original.apply(this, args);
+    const keysToDelete = keys?.(...args) ?? [];
+    const tagsToInvalidate = tags?.(...args) ?? [];
+    await Promise.all([
+      keysToDelete.length > 0 ? cache.deleteMany(keysToDelete) : undefined,
+      tagsToInvalidate.length > 0 ? cache.invalidateTags(tagsToInvalidate) : undefined,
+    ]);
+    return result;
+  };
+}
