@@ -47,10 +47,14 @@ export class RateLimitedLog {
     const count = this.#suppressed;
     this.#suppressed = 0;
     this.#windowStartedAt = performance.now();
-    this.#write(`${count} more in the last ${Math.round(this.intervalMs / 1000)} s; latest: ${this.#latest}`);
+    this.#write(`${count} more in the last ${describeInterval(this.intervalMs)}; latest: ${this.#latest}`);
   }
 
   #write(message: string): void {
     this.logger[this.level](message);
   }
+}
+
+function describeInterval(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Math.round(ms / 100) / 10} s`;
 }

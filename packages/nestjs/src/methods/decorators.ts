@@ -27,7 +27,9 @@ export interface CacheEvictOptions<Args extends AnyArgs = AnyArgs> {
   cache?: string;
 }
 
-type AsyncMethodDecorator<Args extends AnyArgs> = <M extends (...args: [...Args, ...AnyArgs]) => Promise<unknown>>(
+type AsyncMethodDecorator<Args extends AnyArgs> = <
+  M extends (...args: [...Args, ...AnyArgs]) => Promise<unknown>,
+>(
   target: object,
   propertyKey: string | symbol,
   descriptor: TypedPropertyDescriptor<M>,
