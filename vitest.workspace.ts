@@ -17,11 +17,17 @@ const alias = {
   '@org/cache-nestjs': source('nestjs'),
 };
 
-const project = (name: string, root = `./packages/${name}`, tsconfig = '../../tsconfig.json') => ({
+const project = (
+  name: string,
+  root = `./packages/${name}`,
+  tsconfig = '../../tsconfig.json',
+  timeouts: { testTimeout?: number; hookTimeout?: number } = {},
+) => ({
   resolve: { alias },
   test: {
     name,
     root,
+    ...timeouts,
     include: ['test/**/*.test.ts'],
     // Type tests (*.test-d.ts) run with the rest: vitest 4 ignores --typecheck for inline projects.
     typecheck: { enabled: true, include: ['test/**/*.test-d.ts'], tsconfig },
@@ -37,8 +43,10 @@ export default defineConfig({
       project('redis'),
       project('tiered'),
       project('cdc'),
-      // Its own tsconfig: the decorator flags stay out of the other packages.
-      project('nestjs', './packages/nestjs', './tsconfig.json'),
+      // Its own tsconfig: the decorator flags stay out of the other packages. Every test boots a
+      // Nest application and most send 100 requests: on the shared 2-core machine that alone has
+      // taken over 5 s (vitest's default), so these are bounds against hangs, not targets.
+      project('nestjs', './packages/nestjs', './tsconfig.json', { testTimeout: 60_000, hookTimeout: 60_000 }),
       project('bff', './examples/bff'),
     ],
   },

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { type Cache, cacheKey } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
@@ -91,6 +91,51 @@ describe('@Cached over real HTTP (memory store)', () => {
     } finally {
       await app.close();
     }
+  });
+
+  it('is wired before other providers run their onModuleInit (a warm-up already goes through the cache)', async () => {
+    @Injectable()
+    class Warm implements OnModuleInit {
+      loads = 0;
+      @Cached({ key: (id: string) => cacheKey('warm', id) })
+      async load(id: string): Promise<string> {
+        this.loads++;
+        return id;
+      }
+      async onModuleInit() {
+        await this.load('a');
+        await this.load('a');
+      }
+    }
+    @Module({ providers: [Warm], exports: [Warm] })
+    class WarmModule {}
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ store: memoryStore(), logger: false }), WarmModule],
+    }).compile();
+    const app = await moduleRef.createNestApplication({ logger: false }).init();
+    expect(app.get(Warm).loads).toBe(1);
+    await app.close();
+  });
+
+  it('refuses @Cached on a controller, where Nest would route around the wrapper', async () => {
+    @Controller()
+    class Wrong {
+      @Cached({ key: () => 'k' })
+      @Get()
+      async get(): Promise<number> {
+        return 1;
+      }
+    }
+    const moduleRef = await Test.createTestingModule({
+      imports: [CacheModule.forRoot({ store: memoryStore(), logger: false })],
+      controllers: [Wrong],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await expect(app.init()).rejects.toMatchObject({
+      code: 'E_INVALID_OPTION',
+      message: expect.stringContaining('Wrong.get: @Cached/@CacheEvict work on providers'),
+    });
+    await app.close();
   });
 
   it('refuses to start when @Cached names a cache no module provides', async () => {

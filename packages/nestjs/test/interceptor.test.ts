@@ -20,7 +20,7 @@ import {
 } from '@org/cache-nestjs';
 import { createTestCache } from '@org/cache-testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { getJson, type RunningApp, startApp } from './support/app.js';
+import { getJson, type RunningApp, startApp, waitFor } from './support/app.js';
 
 const calls: Record<string, number> = {};
 const count = (name: string) => {
@@ -28,6 +28,10 @@ const count = (name: string) => {
   return calls[name];
 };
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+// Holds the failing handler until the test has seen every request join its call.
+let openGate: () => void = () => {};
+let gate: Promise<void> = Promise.resolve();
 
 @Controller()
 @UseInterceptors(CacheInterceptor)
@@ -55,7 +59,7 @@ class ItemsController {
   @Get('always-failing')
   async alwaysFailing() {
     count('always-failing');
-    await sleep(50);
+    await gate;
     throw new HttpException('bad gateway', 502);
   }
 
@@ -124,10 +128,19 @@ describe('CacheInterceptor over real HTTP', () => {
 
   it('shares one failing handler call between concurrent requests, and caches nothing', async () => {
     const { url, app } = await start();
-    const responses = await Promise.all(Array.from({ length: 20 }, () => getJson(`${url}/always-failing`)));
+    const cache = app.get<Cache>(getCacheToken());
+    gate = new Promise((resolve) => {
+      openGate = resolve;
+    });
+    const pending = Promise.all(Array.from({ length: 20 }, () => getJson(`${url}/always-failing`)));
+    // A request arriving after the failure would rightly run the handler again (nothing is
+    // cached): the handler waits until all 20 have joined the one call.
+    await waitFor(() => cache.stats().totals.coalesced === 19, 30_000, '19 requests waiting on the first');
+    openGate();
+    const responses = await pending;
     expect(responses.map((response) => response.status)).toEqual(Array(20).fill(502));
     expect(calls['always-failing']).toBe(1);
-    expect(await app.get<Cache>(getCacheToken()).has('http:/always-failing')).toBe(false);
+    expect(await cache.has('http:/always-failing')).toBe(false);
     expect((await getJson(`${url}/always-failing`)).status).toBe(502);
     expect(calls['always-failing']).toBe(2);
   });
