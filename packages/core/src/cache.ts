@@ -348,14 +348,33 @@ export class Cache {
     };
   }
 
-  /** Aborts running fetchers and releases the store once no other cache uses it. Idempotent. */
+  /**
+   * Closes the cache. Every call still waiting settles at once (`E_CLOSED`, or its result if it
+   * had one), whatever its fetcher does; running fetchers see their signal aborted; no fetcher
+   * starts afterwards; the leases this cache holds on a shared store are released, so other
+   * processes do not wait out their lifetime; the store is disconnected once no other cache uses
+   * it. Resolves when all of that is done (store operations already sent are awaited, each within
+   * its deadline). Idempotent.
+   */
   close(): Promise<void> {
     this.#closing ??= this.#release();
     return this.#closing;
   }
 
   async #release(): Promise<void> {
-    this.#context.lifetime.abort(new CacheError('E_CLOSED', `cache ${this.prefix} is closed`));
+    const context = this.#context;
+    const closed = new CacheError('E_CLOSED', `cache ${this.prefix} is closed`);
+    context.lifetime.abort(closed);
+    const leases = context.coalescer.closeAll(closed);
+    await settleWithin(context.store.close(closed), CLOSE_TIMEOUT_MS);
+    // Straight to the driver: the guarded store refuses everything now. Before the disconnect.
+    const storeLeases = this.#driver.leases;
+    if (storeLeases !== undefined && leases.length > 0) {
+      await settleWithin(
+        Promise.allSettled(leases.map((lease) => storeLeases.release(lease.key, lease.token))),
+        CLOSE_TIMEOUT_MS,
+      );
+    }
     const target = this.#driver.target;
     const remaining = (openCachesByStore.get(target) ?? 1) - 1;
     openCachesByStore.set(target, remaining);

@@ -6,7 +6,8 @@ export type FlightTags = { mode: 'none' } | { mode: 'static'; tags: readonly str
 
 /**
  * One fetch in flight for one key. An invalidation that touches it while it runs marks it:
- * its result still reaches the callers already waiting, but is never written.
+ * its result still reaches the callers already waiting, but is never written. Closing the cache
+ * ends it for its callers at once, whatever its fetcher does.
  */
 export class Flight {
   invalidated = false;
@@ -14,11 +15,45 @@ export class Flight {
   readonly invalidatedTags = new Set<string>();
   promise: Promise<unknown> | undefined;
   waiters = 0;
+  /** The lease this flight holds, or is acquiring (set before the acquire is sent): close() releases it. */
+  leaseToken: string | undefined;
+  /** The running fetcher's controller: close() aborts it. */
+  fetchController: AbortController | undefined;
+  /** Set by close(): nothing more may start for this flight. */
+  closedBy: Error | undefined;
+  #waits: AbortController | undefined;
+  #rejectCallers: ((error: unknown) => void) | undefined;
 
   constructor(
     readonly key: string,
     readonly tags: FlightTags,
   ) {}
+
+  /** The flight's work as its callers see it: settled by the work, or by close() if that comes first. */
+  run<T>(work: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.#rejectCallers = reject;
+      work.then(resolve, reject);
+    });
+  }
+
+  /** Aborted by close(): for waits that must not outlive the cache (another process's lease). */
+  get waitSignal(): AbortSignal {
+    this.#waits ??= new AbortController();
+    return this.#waits.signal;
+  }
+
+  /** Throws what closed the flight, if it is closed. */
+  assertOpen(): void {
+    if (this.closedBy !== undefined) throw this.closedBy;
+  }
+
+  close(error: Error): void {
+    this.closedBy = error;
+    this.fetchController?.abort(error);
+    this.#waits?.abort(error);
+    this.#rejectCallers?.(error);
+  }
 
   /** True when the value may be written, given the tags it turned out to depend on. */
   mayWrite(finalTags: readonly string[]): boolean {
@@ -53,6 +88,20 @@ export class Coalescer {
     if (share) this.flights.set(key, flight);
     this.running.add(flight);
     return flight;
+  }
+
+  /**
+   * Ends every running flight for its callers (close()), and returns the leases they hold or are
+   * acquiring, for the cache to release before it lets go of the store.
+   */
+  closeAll(error: Error): Array<{ key: string; token: string }> {
+    const leases: Array<{ key: string; token: string }> = [];
+    for (const flight of this.running) {
+      flight.close(error);
+      if (flight.leaseToken !== undefined) leases.push({ key: flight.key, token: flight.leaseToken });
+    }
+    this.flights.clear();
+    return leases;
   }
 
   finish(flight: Flight): void {

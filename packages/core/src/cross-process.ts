@@ -1,3 +1,4 @@
+import type { Flight } from './coalescer.js';
 import type { CacheContext } from './context.js';
 import type { ReadOutcome } from './entries.js';
 import type { WritePlan } from './fetch-and-store.js';
@@ -26,15 +27,19 @@ export type LeaseDecision = { kind: 'fetch'; plan: WritePlan } | { kind: 'found'
  */
 export async function decideFetcher(
   context: CacheContext,
-  key: string,
+  flight: Flight,
   scope: Scope,
   lease: LeaseSettings,
 ): Promise<LeaseDecision> {
   const leases = context.store.leases;
   if (leases === undefined) return { kind: 'fetch', plan: { kind: 'plain' } };
+  const key = flight.key;
   const deadline = performance.now() + lease.waitMs;
   while (true) {
+    flight.assertOpen();
     const token = newLeaseToken();
+    // Known to the flight before the acquire is sent, so that a close() meanwhile releases it.
+    flight.leaseToken = token;
     let acquired: boolean;
     try {
       acquired = await leases.acquire(key, token, lease.ttlMs);
@@ -42,13 +47,16 @@ export async function decideFetcher(
       // The acquire may still have reached the store (it timed out, not failed): release the
       // token so the key is not blocked for the lease's lifetime. Straight to the driver, past
       // the breaker, on the same connection: the store runs it right after the acquire.
+      flight.leaseToken = undefined;
       context.store.driver.leases?.release(key, token).catch(() => {});
       return { kind: 'fetch', plan: { kind: 'plain' } };
     }
     if (acquired) return { kind: 'fetch', plan: { kind: 'lease', token } };
+    flight.leaseToken = undefined;
     const remaining = deadline - performance.now();
     if (remaining <= 0) return { kind: 'fetch', plan: { kind: 'none' } };
-    await leases.waitForRelease(key, remaining);
+    await leases.waitForRelease(key, remaining, flight.waitSignal);
+    flight.assertOpen();
     const outcome = await context.entries.read(key, scope);
     if (outcome.kind === 'fresh') return { kind: 'found', outcome };
     // The store stopped answering while we waited: fetch now rather than spend another deadline.

@@ -35,8 +35,32 @@ export interface StaleEntry {
   readonly value: unknown;
 }
 
-/** Runs the fetch for a flight and writes its value as the plan allows, unless invalidated meanwhile. */
+/**
+ * Runs the fetch for a flight and writes its value as the plan allows, unless invalidated
+ * meanwhile. A lease taken for the flight is given up in one place, whatever happened, unless
+ * the write consumed it.
+ */
 export async function fetchAndStore(
+  context: CacheContext,
+  flight: Flight,
+  fetcher: Fetcher<unknown>,
+  scope: Scope,
+  request: WriteRequest,
+  stale: StaleEntry | undefined,
+  plan: WritePlan,
+): Promise<FlightOutcome> {
+  try {
+    return await fetchThenWrite(context, flight, fetcher, scope, request, stale, plan);
+  } finally {
+    if (plan.kind === 'lease' && flight.leaseToken === plan.token) {
+      flight.leaseToken = undefined;
+      // A lease that cannot be released expires by itself; waiters are bounded by their own timeout.
+      await context.store.leases?.release(flight.key, plan.token).catch(() => {});
+    }
+  }
+}
+
+async function fetchThenWrite(
   context: CacheContext,
   flight: Flight,
   fetcher: Fetcher<unknown>,
@@ -60,42 +84,26 @@ export async function fetchAndStore(
 
   let value: unknown;
   try {
-    value = await runFetcher(context, flight.key, fetcher, scope, request.fetchTimeoutMs, stale?.value);
+    value = await runFetcher(context, flight, fetcher, scope, request.fetchTimeoutMs, stale?.value);
   } catch (error) {
-    await releaseLease(context, flight.key, plan);
     if (stale !== undefined) return { source: 'stale', value: stale.value, error };
     throw error;
   }
-  if (value === undefined) {
-    await releaseLease(context, flight.key, plan);
-    return { source: 'fetch', value };
-  }
+  if (value === undefined) return { source: 'fetch', value };
 
-  let prepared: ReturnType<typeof prepareFetched>;
-  let derivedTags: string[];
-  try {
-    prepared = prepareFetched(context, scope, flight.key, value);
-    derivedTags =
-      typeof request.tags === 'function' ? deriveTags(request.tags, prepared.returned, scope) : [];
-  } catch (error) {
-    // The value or its tags were refused: the callers must know, and nothing is written.
-    await releaseLease(context, flight.key, plan);
-    throw error;
-  }
+  // The value or its tags may be refused: the callers must know, and nothing is written.
+  const prepared = prepareFetched(context, scope, flight.key, value);
+  const derivedTags =
+    typeof request.tags === 'function' ? deriveTags(request.tags, prepared.returned, scope) : [];
   const returned = prepared.returned;
-  if (plan.kind === 'none' || !flight.mayWrite(derivedTags)) {
-    await releaseLease(context, flight.key, plan);
-    return { source: 'fetch', value: returned };
-  }
+  if (plan.kind === 'none' || !flight.mayWrite(derivedTags)) return { source: 'fetch', value: returned };
   try {
     // An entry written without the tags it depends on could never be invalidated by them.
     if (snapshotError !== undefined) throw snapshotError;
     const tags = derivedTags.length > 0 ? await context.tags.snapshot(derivedTags) : snapshot;
     // Re-check: an invalidation may have landed while the derived tags were being snapshotted.
-    if (flight.mayWrite(derivedTags)) await write(context, flight.key, prepared.stored, request, tags, plan);
-    else await releaseLease(context, flight.key, plan);
+    if (flight.mayWrite(derivedTags)) await write(context, flight, prepared.stored, request, tags, plan);
   } catch (error) {
-    await releaseLease(context, flight.key, plan);
     recordDroppedWrites(context, scope, flight.key, error);
   }
   return { source: 'fetch', value: returned };
@@ -103,25 +111,22 @@ export async function fetchAndStore(
 
 async function write(
   context: CacheContext,
-  key: string,
+  flight: Flight,
   stored: Parameters<CacheContext['entries']['write']>[1],
   request: WriteRequest,
   tags: Readonly<Record<string, string>> | undefined,
   plan: WritePlan,
 ): Promise<void> {
+  const key = flight.key;
   if (plan.kind === 'lease' && context.store.leases !== undefined) {
     const encoded = context.entries.encode(key, stored, request.ttlMs, request.graceMs, tags);
     // `false` means an invalidation revoked the lease: dropping the write is the point.
     await context.store.leases.commit(key, plan.token, encoded.stored, encoded.physicalTtlMs);
+    // Committed or revoked, the lease is gone either way: nothing left to release.
+    flight.leaseToken = undefined;
     return;
   }
   await context.entries.write(key, stored, request.ttlMs, request.graceMs, tags);
-}
-
-async function releaseLease(context: CacheContext, key: string, plan: WritePlan): Promise<void> {
-  if (plan.kind !== 'lease') return;
-  // A lease that cannot be released expires by itself; waiters are bounded by their own timeout.
-  await context.store.leases?.release(key, plan.token).catch(() => {});
 }
 
 function prepareFetched(context: CacheContext, scope: Scope, key: string, value: unknown) {

@@ -34,7 +34,7 @@ export function getOrSet<T>(
     scope.metrics.coalesced++;
   } else {
     flight = context.coalescer.start(key, flightTagsOf(request.tags));
-    flight.promise = runFlight(context, flight, fetcher, scope, request, fast);
+    flight.promise = flight.run(runFlight(context, flight, fetcher, scope, request, fast));
   }
   // Every caller is counted once: a hit when the flight found the entry, a miss otherwise
   // (fetched here or by another process, stale, or failed), so hits + misses = calls.
@@ -78,7 +78,7 @@ async function runFlight(
     if (context.lease === undefined || outcome.kind === 'error') {
       return await fetchAndStore(context, flight, fetcher, scope, request, stale, { kind: 'plain' });
     }
-    const decision = await decideFetcher(context, flight.key, scope, context.lease);
+    const decision = await decideFetcher(context, flight, scope, context.lease);
     if (decision.kind === 'found') {
       scope.metrics.coalesced++;
       return { source: 'remote', value: (decision.outcome as { value: unknown }).value };

@@ -19,6 +19,10 @@ export class GuardedStore {
   readonly breaker: CircuitBreaker;
   /** `undefined` for in-process stores. */
   private readonly deadlines: DeadlineWatch | undefined;
+  /** Operations started and not settled yet: close() waits for them before the store goes. */
+  #pending = 0;
+  #closedBy: Error | undefined;
+  #drained: (() => void) | undefined;
 
   constructor(
     readonly driver: StoreDriver,
@@ -83,9 +87,21 @@ export class GuardedStore {
         this.run('commit', () => leases.commit(key, token, value, ttlMs), key),
       release: (key, token) => this.run('release', () => leases.release(key, token), key),
       // Bounded by its own timeout, and it never rejects: no deadline or breaker needed.
-      waitForRelease: (key, timeoutMs) => leases.waitForRelease(key, timeoutMs),
+      waitForRelease: (key, timeoutMs, signal) => leases.waitForRelease(key, timeoutMs, signal),
       revokeMatching: (pattern) => this.run('revokeLeases', () => leases.revokeMatching(pattern)),
     };
+  }
+
+  /**
+   * Refuses every operation from now on with `error`, and resolves once the operations already
+   * started have settled (each is bounded by its deadline).
+   */
+  close(error: Error): Promise<void> {
+    this.#closedBy = error;
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
   }
 
   /** Scans with the same deadline and breaker applied to every batch. */
@@ -107,6 +123,7 @@ export class GuardedStore {
    * async function: every store operation passes here, and each async layer is a promise more.
    */
   run<T>(operation: string, call: () => Promise<T>, key?: string): Promise<T> {
+    if (this.#closedBy !== undefined) return Promise.reject(this.#closedBy);
     if (!this.breaker.allow()) {
       return Promise.reject(
         new CacheError(
@@ -124,7 +141,9 @@ export class GuardedStore {
       pending = Promise.reject(raw);
     }
     if (this.deadlines !== undefined) pending = this.deadlines.watch(pending, operation);
+    this.#pending++;
     return pending.then(this.#succeeded as (value: T) => T, (raw: unknown) => {
+      this.#settled();
       const error = toStoreError(raw, operation, this.name, key);
       this.breaker.failed(error);
       throw error;
@@ -132,9 +151,14 @@ export class GuardedStore {
   }
 
   readonly #succeeded = <T>(value: T): T => {
+    this.#settled();
     this.breaker.succeeded();
     return value;
   };
+
+  #settled(): void {
+    if (--this.#pending === 0 && this.#drained !== undefined) this.#drained();
+  }
 }
 
 function describe(error: unknown): string {

@@ -1,3 +1,4 @@
+import type { Flight } from './coalescer.js';
 import type { CacheContext } from './context.js';
 import { FetchTimeoutError } from './errors.js';
 import { publish } from './events.js';
@@ -17,20 +18,23 @@ export interface FetchContext {
 export type Fetcher<T> = (context: FetchContext) => T | Promise<T>;
 
 /**
- * Runs a fetcher under its deadline, with a signal aborted on timeout or cache close, and
- * records fetches, errors and latency. A synchronous throw counts like a rejection.
+ * Runs a flight's fetcher under its deadline, with a signal aborted on timeout or cache close,
+ * and records fetches, errors and latency. A synchronous throw counts like a rejection. A closed
+ * flight starts no fetcher. The controller hangs on the flight, not as a listener on a signal
+ * shared by every fetch (which piled up past Node's listener warning under load).
  */
 export async function runFetcher(
   context: CacheContext,
-  key: string,
+  flight: Flight,
   fetcher: Fetcher<unknown>,
   scope: Scope,
   timeoutMs: number,
   staleValue: unknown,
 ): Promise<unknown> {
+  flight.assertOpen();
+  const key = flight.key;
   const controller = new AbortController();
-  const onClose = () => controller.abort(context.lifetime.signal.reason);
-  context.lifetime.signal.addEventListener('abort', onClose, { once: true });
+  flight.fetchController = controller;
   let timer: NodeJS.Timeout | undefined;
   const started = performance.now();
   scope.metrics.fetches++;
@@ -55,7 +59,7 @@ export async function runFetcher(
     throw error;
   } finally {
     clearTimeout(timer);
-    context.lifetime.signal.removeEventListener('abort', onClose);
+    flight.fetchController = undefined;
     const durationMs = performance.now() - started;
     scope.metrics.fetchLatency.record(durationMs);
     publish('fetch', () => ({ ...eventOf(context, scope, key), durationMs }));

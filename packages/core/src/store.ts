@@ -78,8 +78,11 @@ export interface StoreLeases {
   commit(key: string, token: string, value: unknown, ttlMs: number | undefined): Promise<boolean>;
   /** Gives the lease up without writing (the fetch failed or returned nothing) and wakes waiters. */
   release(key: string, token: string): Promise<void>;
-  /** Resolves when the lease on `key` is gone (committed, released, revoked, expired) or after `timeoutMs`. Never rejects. */
-  waitForRelease(key: string, timeoutMs: number): Promise<void>;
+  /**
+   * Resolves when the lease on `key` is gone (committed, released, revoked, expired), after
+   * `timeoutMs`, or as soon as `signal` aborts (the cache is closing). Never rejects.
+   */
+  waitForRelease(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void>;
   /** Revokes the leases of every key matching a store-syntax glob (pattern invalidation). */
   revokeMatching(pattern: string): Promise<void>;
 }

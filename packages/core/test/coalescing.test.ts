@@ -119,7 +119,9 @@ describe.each(Object.entries(stores))('request coalescing on a %s store', (_, ma
     await expect(cache.getOrSet('k', () => 1)).rejects.toMatchObject({ code: 'E_CLOSED' });
   });
 
-  it('leaves no abort listener behind after many fetches', async () => {
+  // The fetch's controller hangs on its flight, which close() aborts: no listener per fetch on a
+  // signal every fetch shares (11 of them used to trip Node's MaxListenersExceededWarning).
+  it('adds no abort listener per fetch, and leaves none behind', async () => {
     cache = createCache({ store: makeStore(), prefix: 'co', fetchTimeout: 1000 });
     const added = vi.spyOn(AbortSignal.prototype, 'addEventListener');
     const removed = vi.spyOn(AbortSignal.prototype, 'removeEventListener');
@@ -129,7 +131,7 @@ describe.each(Object.entries(stores))('request coalescing on a %s store', (_, ma
       }
       const abortAdds = added.mock.calls.filter(([type]) => type === 'abort').length;
       const abortRemoves = removed.mock.calls.filter(([type]) => type === 'abort').length;
-      expect(abortAdds).toBeGreaterThanOrEqual(1000);
+      expect(abortAdds).toBeLessThan(10);
       expect(abortRemoves).toBe(abortAdds);
       expect(cache.stats().inFlight).toBe(0);
     } finally {

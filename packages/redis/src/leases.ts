@@ -46,7 +46,8 @@ export class RedisLeases implements StoreLeases {
     await releaseScript.run(this.connection, [key, this.leaseKeyOf(key)], [token, this.keys.channelOf(key)]);
   }
 
-  async waitForRelease(key: string, timeoutMs: number): Promise<void> {
+  async waitForRelease(key: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+    if (signal?.aborted) return;
     const leaseKey = this.leaseKeyOf(key);
     const deadline = performance.now() + timeoutMs;
     let wake: () => void = () => {};
@@ -56,9 +57,11 @@ export class RedisLeases implements StoreLeases {
     const unsubscribe = this.subscriptions.onMessage(this.keys.channelOf(key), (message) => {
       if (message === key) wake();
     });
+    // A closing cache stops waiting at once: no timer of ours may outlive it.
+    signal?.addEventListener('abort', wake, { once: true });
     try {
       let pause = POLL_START_MS;
-      while (performance.now() < deadline) {
+      while (performance.now() < deadline && !signal?.aborted) {
         // Bounded too: a server that stops answering must not hold the waiter past its deadline.
         const exists = await within(
           this.connection.command<number>(['EXISTS', leaseKey], leaseKey, true),
@@ -72,6 +75,7 @@ export class RedisLeases implements StoreLeases {
       }
     } finally {
       unsubscribe();
+      signal?.removeEventListener('abort', wake);
     }
   }
 

@@ -304,7 +304,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
     return {
       acquire: (key, token, ttlMs) => leases.acquire(key, token, ttlMs),
       release: (key, token) => leases.release(key, token),
-      waitForRelease: (key, timeoutMs) => leases.waitForRelease(key, timeoutMs),
+      waitForRelease: (key, timeoutMs, signal) => leases.waitForRelease(key, timeoutMs, signal),
       commit: async (key, token, value, ttlMs) => {
         const written = await leases.commit(key, token, toL2(value), ttlMs);
         if (written) {

@@ -136,14 +136,15 @@ export function leasingStore() {
         if (live(key)?.token === token) leases.delete(key);
         wake();
       },
-      waitForRelease(key, timeoutMs) {
+      waitForRelease(key, timeoutMs, signal) {
         return new Promise<void>((resolve) => {
           const done = () => {
-            if (live(key) !== undefined) return;
+            if (live(key) !== undefined && !signal?.aborted) return;
             clearTimeout(timer);
             waiters.delete(done);
             resolve();
           };
+          signal?.addEventListener('abort', done, { once: true });
           const timer = setTimeout(() => {
             waiters.delete(done);
             resolve();
