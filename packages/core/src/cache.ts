@@ -259,10 +259,19 @@ export class Cache {
     return patterns.countByPattern(this.#context, pattern);
   }
 
-  /** Deletes every matching entry; resolves to how many were deleted. Counts as one invalidation. */
-  async deleteByPattern(pattern: string): Promise<number> {
+  /**
+   * Deletes every matching entry; resolves to how many were deleted. Counts as one invalidation.
+   * `onProgress(deleted)` is called after each deleted batch.
+   */
+  async deleteByPattern(pattern: string, options?: patterns.DeleteByPatternOptions): Promise<number> {
     this.#context.assertOpen();
     patterns.storePatternOf(this.#context, pattern); // a refused pattern is not an invalidation
+    if (options !== undefined && (typeof options !== 'object' || options === null)) {
+      throw new CacheError('E_INVALID_OPTION', 'deleteByPattern: options must be an object');
+    }
+    if (options?.onProgress !== undefined && typeof options.onProgress !== 'function') {
+      throw new CacheError('E_INVALID_OPTION', 'deleteByPattern: onProgress must be a function');
+    }
     this.#context.defaultScope.metrics.invalidations++;
     publish('invalidate', () => ({
       cache: this.prefix,
@@ -271,7 +280,7 @@ export class Cache {
       kind: 'pattern',
       pattern,
     }));
-    return patterns.deleteByPattern(this.#context, pattern);
+    return patterns.deleteByPattern(this.#context, pattern, options);
   }
 
   /** Approximate bytes held by matching entries (native MEMORY USAGE where the store has it). */

@@ -44,6 +44,7 @@ export type { BucketCounters, BucketStats, LatencySummary } from './metrics.js';
 export { LATENCY_BOUNDS_MS } from './metrics.js';
 export type { GetOrSetOptions, SetOptions } from './operations.js';
 export type { BreakerSettings, CacheOptions } from './options.js';
+export type { DeleteByPatternOptions } from './pattern-ops.js';
 export {
   type CacheStore,
   capabilitiesOf,

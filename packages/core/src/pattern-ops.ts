@@ -73,11 +73,24 @@ export async function countByPattern(context: CacheContext, pattern: unknown): P
   return count;
 }
 
+export interface DeleteByPatternOptions {
+  /**
+   * Called after each batch is deleted with the running total, so a long delete (an operator's
+   * tool, a migration) can show progress. An exception it throws stops the delete.
+   */
+  onProgress?: (deleted: number) => void;
+}
+
 /**
  * Deletes every matching entry, dead or alive (dead ones still hold memory); resolves to how
  * many keys were removed.
  */
-export async function deleteByPattern(context: CacheContext, pattern: unknown): Promise<number> {
+export async function deleteByPattern(
+  context: CacheContext,
+  pattern: unknown,
+  options?: DeleteByPatternOptions,
+): Promise<number> {
+  const onProgress = options?.onProgress;
   const storePattern = storePatternOf(context, pattern);
   // Fetches running for matching keys lose: their results are returned but not written.
   const matcher = compileGlob(storePattern);
@@ -88,6 +101,7 @@ export async function deleteByPattern(context: CacheContext, pattern: unknown): 
   for await (const batch of scanStoreKeys(context, pattern)) {
     await context.store.deleteMany(batch);
     deleted += batch.length;
+    onProgress?.(deleted);
   }
   return deleted;
 }

@@ -254,6 +254,33 @@ describe('internal keys are invisible to pattern operations', () => {
   });
 });
 
+describe('deleteByPattern progress', () => {
+  it('reports the running total after each deleted batch, ending at the result', async () => {
+    const cache = cacheOn(new Map(), 'bff');
+    await cache.setMany(Array.from({ length: 450 }, (_, index) => ({ key: `bulk:${index}`, value: index })));
+    await cache.set('other:1', 1);
+    const reported: number[] = [];
+    const deleted = await cache.deleteByPattern('bulk:*', { onProgress: (count) => reported.push(count) });
+    expect(deleted).toBe(450);
+    // The Map store scans in batches of 200: the first report comes before the delete is over.
+    expect(reported.length).toBeGreaterThan(1);
+    expect(reported.at(-1)).toBe(450);
+    expect(reported).toEqual([...reported].sort((a, b) => a - b));
+    expect(await cache.get('other:1')).toBe(1);
+  });
+
+  it('refuses an onProgress that is not a function before deleting anything', async () => {
+    const cache = cacheOn(new Map(), 'bff');
+    await cache.set('bulk:1', 1);
+    const options = { onProgress: 'yes' } as unknown as { onProgress: (deleted: number) => void };
+    await expect(cache.deleteByPattern('bulk:*', options)).rejects.toMatchObject({
+      code: 'E_INVALID_OPTION',
+    });
+    expect(await cache.get('bulk:1')).toBe(1);
+    expect(cache.stats().buckets.default?.invalidations ?? 0).toBe(0);
+  });
+});
+
 describe('invalid patterns and unsupported stores', () => {
   const invalid: Array<[string, unknown]> = [
     ['an empty pattern', ''],
