@@ -46,11 +46,13 @@ export async function* scanStoreKeys(context: CacheContext, pattern: unknown): A
 
 /**
  * Batches of full store keys whose entries are live: not past their lifetime by the cache's
- * clock, not killed by a tag invalidation, readable. Costs one read per batch.
+ * clock, not killed by a tag invalidation, readable. Costs one read per batch. A batch the store
+ * failed to read rejects: a count that quietly skipped it would look like an answer.
  */
 async function* scanLiveKeys(context: CacheContext, pattern: unknown): AsyncGenerator<string[]> {
   for await (const batch of scanStoreKeys(context, pattern)) {
     const outcomes = await context.entries.readMany(batch, context.defaultScope);
+    for (const outcome of outcomes) if (outcome.kind === 'error') throw outcome.error;
     const live = batch.filter((_, index) => {
       const kind = outcomes[index]?.kind;
       return kind === 'fresh' || kind === 'stale';

@@ -281,6 +281,25 @@ describe('deleteByPattern progress', () => {
   });
 });
 
+describe('a store failing during a pattern read', () => {
+  it('makes scan and countByPattern reject, never answer a short count', async () => {
+    const store = keyvShaped(true);
+    const cache = cacheOn(store, 'bff');
+    await cache.set('orders:1', 1);
+    await cache.set('orders:2', 2);
+    expect(await cache.countByPattern('orders:*')).toBe(2);
+    (store as unknown as { get: () => Promise<never> }).get = async () => {
+      throw new Error('connection reset');
+    };
+    const counted = await rejectionOf(() => cache.countByPattern('orders:*'));
+    expect(isCacheError(counted)).toBe(true);
+    expect(String((counted as Error).message)).toContain('connection reset');
+    await expect(scanAll(cache, 'orders:*')).rejects.toMatchObject({
+      code: expect.stringMatching(/^E_STORE_/),
+    });
+  });
+});
+
 describe('invalid patterns and unsupported stores', () => {
   const invalid: Array<[string, unknown]> = [
     ['an empty pattern', ''],
