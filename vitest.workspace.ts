@@ -15,6 +15,7 @@ const alias = {
   '@org/cache-cdc': source('cdc'),
   '@org/cache-nestjs/cdc': fileURLToPath(new URL('./packages/nestjs/src/cdc/index.ts', import.meta.url)),
   '@org/cache-nestjs': source('nestjs'),
+  '@org/cache-cli': source('cli'),
 };
 
 const project = (
@@ -47,6 +48,8 @@ export default defineConfig({
       // Nest application and most send 100 requests: on the shared 2-core machine that alone has
       // taken over 5 s (vitest's default), so these are bounds against hangs, not targets.
       project('nestjs', './packages/nestjs', './tsconfig.json', { testTimeout: 60_000, hookTimeout: 60_000 }),
+      // Every cli test spawns `node dist/main.js`: a few seconds each on a busy 2-core machine.
+      project('cli', undefined, undefined, { testTimeout: 60_000 }),
       project('bff', './examples/bff'),
     ],
   },

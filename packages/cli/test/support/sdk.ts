@@ -1,0 +1,30 @@
+import { type Cache, type CacheOptions, createCache } from '@org/cache-core';
+import { type RedisStore, redisStore } from '@org/cache-redis';
+
+/** Caches the test process opens on a test's Redis (the application side), closed by closeAll(). */
+export class Sdk {
+  private readonly open: Array<{ close(): Promise<void> }> = [];
+
+  constructor(private readonly url: () => string) {}
+
+  cache(prefix: string, options: Omit<CacheOptions, 'store' | 'prefix'> = {}): Cache {
+    const cache = createCache({ store: redisStore({ url: this.url() }), prefix, ...options });
+    this.open.push(cache);
+    return cache;
+  }
+
+  /** A raw store, to write what "another program" would (foreign values, other Redis types). */
+  store(): RedisStore {
+    const store = redisStore({ url: this.url() });
+    this.open.push({ close: () => store.disconnect() });
+    return store;
+  }
+
+  track(closable: { close(): Promise<void> }): void {
+    this.open.push(closable);
+  }
+
+  async closeAll(): Promise<void> {
+    await Promise.all(this.open.splice(0).map((item) => item.close()));
+  }
+}
