@@ -44,7 +44,10 @@ describe('an unreachable Redis: exit 4 within the connect timeout, never a hang'
 
   it('a refused connection, a silent server, a rejected password, and passwords kept out of messages', async () => {
     const closed = await freePort();
-    const guarded = await startRedisServer({ args: ['--requirepass', 'right-password'] });
+    // Password set after start-up: the harness probes readiness without credentials.
+    const guarded = await startRedisServer();
+    const admin = sdk.store(guarded.url);
+    await admin.connection.command(['CONFIG', 'SET', 'requirepass', 'right-password']);
     const [refused, hanging, secret, rejected] = await Promise.all([
       cachectl(['stats', '--url', `redis://127.0.0.1:${closed}`, '--prefix', PREFIX]),
       cachectl([
@@ -148,6 +151,24 @@ describe('bad input, nothing matched', () => {
       expect(lastJsonLine(result.stderr).error).toMatchObject({ code: 'E_INVALID_PATTERN', exitCode: 3 });
     }
     expect(await sdk.cache(PREFIX).get('orders:detail:1')).toEqual({ id: 1 });
+  });
+
+  it('watch --stream on a key that is not a stream exits 3 with E_NOT_A_STREAM', async () => {
+    const result = await cachectl([
+      'watch',
+      '--stream',
+      `${PREFIX}:orders:detail:1`,
+      '--url',
+      redis.url,
+      '--prefix',
+      PREFIX,
+      '--json',
+    ]);
+    expect(result.code).toBe(3);
+    expect(lastJsonLine(result.stderr).error).toMatchObject({
+      code: 'E_NOT_A_STREAM',
+      message: expect.stringContaining('is a Redis string, not a stream'),
+    });
   });
 
   it('a prefix with no entries exits 5 and names the prefixes the database does use', async () => {

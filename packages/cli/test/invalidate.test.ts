@@ -116,6 +116,7 @@ describe('invalidate --yes', () => {
     const instance = createCache({
       store: tieredStore({ l1: memoryStore(), l2: redisStore({ url: redis.url }), bus, l1Ttl: '10m' }),
       prefix,
+      operationTimeout: '30s',
     });
     sdk.track(instance);
     await bus.ready();

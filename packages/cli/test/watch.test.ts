@@ -29,6 +29,7 @@ async function instance(prefix: string, channel: string): Promise<Cache> {
   const cache = createCache({
     store: tieredStore({ l1: memoryStore(), l2: redisStore({ url: redis.url }), bus }),
     prefix,
+    operationTimeout: '30s',
   });
   sdk.track(cache);
   await bus.ready();

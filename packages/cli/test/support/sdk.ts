@@ -8,14 +8,21 @@ export class Sdk {
   constructor(private readonly url: () => string) {}
 
   cache(prefix: string, options: Omit<CacheOptions, 'store' | 'prefix'> = {}): Cache {
-    const cache = createCache({ store: redisStore({ url: this.url() }), prefix, ...options });
+    // A generous deadline: on a busy machine the SDK's 250 ms default turns slow reads into misses
+    // and slow writes into dropped ones, and these tests are about the CLI, not about deadlines.
+    const cache = createCache({
+      store: redisStore({ url: this.url() }),
+      prefix,
+      operationTimeout: '30s',
+      ...options,
+    });
     this.open.push(cache);
     return cache;
   }
 
   /** A raw store, to write what "another program" would (foreign values, other Redis types). */
-  store(): RedisStore {
-    const store = redisStore({ url: this.url() });
+  store(url = this.url()): RedisStore {
+    const store = redisStore({ url });
     this.open.push({ close: () => store.disconnect() });
     return store;
   }
