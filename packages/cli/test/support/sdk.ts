@@ -11,7 +11,8 @@ export class Sdk {
     // A generous deadline: on a busy machine the SDK's 250 ms default turns slow reads into misses
     // and slow writes into dropped ones, and these tests are about the CLI, not about deadlines.
     const cache = createCache({
-      store: redisStore({ url: this.url() }),
+      // Nor should a long pipeline of writes look like a half-open connection (2 s by default).
+      store: redisStore({ url: this.url(), stallTimeout: '60s' }),
       prefix,
       operationTimeout: '30s',
       ...options,
