@@ -1,5 +1,5 @@
 import { Coalescer } from './coalescer.js';
-import { jsonCodec } from './codec.js';
+import { jsonCodec } from './codec/json.js';
 import type { CacheContext } from './context.js';
 import { type BucketConfigs, Domain, type DomainConfig } from './domain.js';
 import { createDriver, type StoreDriver } from './driver.js';
@@ -28,6 +28,7 @@ import {
 import { type CacheOptions, type ResolvedOptions, resolveOptions } from './options.js';
 import * as patterns from './pattern-ops.js';
 import { createScope } from './scope.js';
+import { capabilitiesOf } from './store.js';
 import { TagVersions } from './tags.js';
 
 export interface CacheStats {
@@ -67,15 +68,20 @@ export class Cache {
   constructor(options: CacheOptions) {
     const resolved = resolveOptions(options);
     const driver = createDriver(resolved.store);
-    // A structured store is handed envelope objects, so the codec never runs. For an in-process
-    // store that is the point; a structured store that serializes by itself (tiered, writing to
-    // Redis) would silently store plaintext where the user asked for, say, encryption.
-    if (resolved.codec !== jsonCodec && driver.structuredValues && !driver.inProcess) {
-      throw new CacheError(
-        'E_UNSUPPORTED',
-        `store ${driver.name} serializes values itself: a custom codec (${resolved.codec.name}) would not be applied`,
-        { store: driver.name },
-      );
+    // A structured store is handed envelope objects, so core's codec never runs. For an in-process
+    // store that is the point; a structured store that writes out of the process (tiered, to
+    // Redis) applies the codec there itself, and one that cannot would silently store plaintext
+    // where the user asked for, say, encryption.
+    if (driver.structuredValues && !driver.inProcess) {
+      const capabilities = capabilitiesOf(driver.target);
+      if (capabilities?.adoptCodec !== undefined) capabilities.adoptCodec(resolved.codec);
+      else if (resolved.codec !== jsonCodec) {
+        throw new CacheError(
+          'E_UNSUPPORTED',
+          `store ${driver.name} serializes values itself: a custom codec (${resolved.codec.name}) would not be applied`,
+          { store: driver.name },
+        );
+      }
     }
     const metrics = new MetricsRegistry();
     const prefix = resolved.prefix;

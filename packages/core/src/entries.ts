@@ -1,6 +1,6 @@
 import type { ZodType } from 'zod';
 import type { Clock } from './clock.js';
-import type { Codec } from './codec.js';
+import type { Codec } from './codec/json.js';
 import { ENVELOPE_VERSION, type Envelope, freshnessAt, isEnvelope } from './envelope.js';
 import { CacheError, isCacheError } from './errors.js';
 import type { GuardedStore } from './guarded-store.js';

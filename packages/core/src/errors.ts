@@ -15,6 +15,8 @@ export type CacheErrorCode =
   | 'E_STORE_UNAVAILABLE'
   | 'E_FETCH_TIMEOUT'
   | 'E_UNSUPPORTED'
+  /** A codec could not decode a stored entry; through a cache it is a counted corrupt miss. */
+  | 'E_CORRUPT_ENTRY'
   | 'E_CLOSED';
 
 export interface CacheErrorContext {

@@ -2,7 +2,13 @@ export type { BreakerState } from './breaker.js';
 export type { CacheBus } from './bus.js';
 export { Cache, type CacheStats, createCache, type SetManyEntry } from './cache.js';
 export { type Clock, coarseClock, coarseNow } from './clock.js';
-export { type Codec, jsonCodec } from './codec.js';
+export {
+  type CompressedCodecOptions,
+  type CompressionAlgorithm,
+  compressedCodec,
+} from './codec/compressed.js';
+export { type EncryptedCodecOptions, encryptedCodec } from './codec/encrypted.js';
+export { type Codec, jsonCodec } from './codec/json.js';
 export { type DomainDefinition, type DomainOf, defineDomain } from './define-domain.js';
 export {
   Bucket,

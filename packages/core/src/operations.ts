@@ -99,6 +99,8 @@ export async function writeValue(
     const snapshot = tags.length > 0 ? await context.tags.snapshot(tags) : undefined;
     await context.entries.write(key, prepared.stored, request.ttlMs, request.graceMs, snapshot);
   } catch (error) {
+    // A value the codec refuses (too large for it, say) is bad input, as in setMany: not a store failure.
+    if (error instanceof CacheError && error.code === 'E_INVALID_VALUE') throw error;
     recordDroppedWrites(context, scope, key, error);
   }
 }

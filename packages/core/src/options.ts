@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Clock, coarseClock } from './clock.js';
-import type { Codec } from './codec.js';
-import { jsonCodec } from './codec.js';
+import type { Codec } from './codec/json.js';
+import { jsonCodec } from './codec/json.js';
 import { type Duration, parseDuration, parseTimeout } from './duration.js';
 import { CacheError } from './errors.js';
 import { DEFAULT_MAX_KEY_BYTES } from './keys.js';

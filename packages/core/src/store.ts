@@ -1,4 +1,5 @@
 import type { Keyv, KeyvStoreAdapter } from 'keyv';
+import type { Codec } from './codec/json.js';
 
 /**
  * The store contract is keyv's `KeyvStoreAdapter`: any keyv adapter works. Our adapters also
@@ -50,6 +51,13 @@ export interface StoreCapabilities {
    * Processes racing to create the same tag token then agree on one.
    */
   setIfAbsent?(entries: IfAbsentEntry[]): Promise<string[]>;
+  /**
+   * For a structured store that also writes outside the process (a two-tier store's shared tier):
+   * core hands it the cache's codec at construction, and the store encodes with it what leaves
+   * the process, so an encrypting cache never sends plaintext. Throws E_INVALID_OPTION when the
+   * store already serves a cache with another codec.
+   */
+  adoptCodec?(codec: Codec): void;
 }
 
 export interface IfAbsentEntry {

@@ -3,6 +3,7 @@ import {
   type CacheBus,
   CacheError,
   type CacheStore,
+  type Codec,
   capabilitiesOf,
   type Duration,
   type IfAbsentEntry,
@@ -64,6 +65,8 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   private trusted = true;
   private readonly fills = new FillGuard();
   private readonly bus: CacheBus | undefined;
+  /** How envelopes are encoded in L2: the codec of the caches using this store (set by core). */
+  private codec: Codec | undefined;
 
   constructor(options: TieredStoreOptions) {
     super();
@@ -144,7 +147,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
       if (value !== syncUnknown) return value;
       const position = next++;
       const key = missing[position] as string;
-      const parsed = fromL2(fetched[position]);
+      const parsed = fromL2(fetched[position], key, this.codec);
       const mayFill = this.fills.mayFill(key, tickets[position] as { valid: boolean });
       if (parsed !== undefined && mayFill) this.fillL1(key, parsed, ttls[position]);
       return parsed;
@@ -152,14 +155,18 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    await this.l2.set(key, toL2(value), ttl);
+    await this.l2.set(key, toL2(value, key, this.codec), ttl);
     await this.writeL1(key, value, ttl);
     this.coherence?.publish({ keys: [key] });
     return true;
   }
 
   async setMany(entries: Array<{ key: string; value: unknown; ttl?: number }>): Promise<void> {
-    const forL2 = entries.map((entry) => ({ key: entry.key, value: toL2(entry.value), ttl: entry.ttl }));
+    const forL2 = entries.map((entry) => ({
+      key: entry.key,
+      value: toL2(entry.value, entry.key, this.codec),
+      ttl: entry.ttl,
+    }));
     if (this.l2.setMany) await this.l2.setMany(forL2);
     else await Promise.all(forL2.map((entry) => this.l2.set(entry.key, entry.value, entry.ttl)));
     await Promise.all(entries.map((entry) => this.writeL1(entry.key, entry.value, entry.ttl)));
@@ -198,7 +205,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   ): AsyncGenerator<Array<string | Awaited<Value> | undefined>, void> {
     if (typeof this.l2.iterator !== 'function') return;
     for await (const [key, value] of this.l2.iterator(namespace ?? this.namespace)) {
-      yield [key as string, fromL2(value) as Awaited<Value>];
+      yield [key as string, fromL2(value, key as string, this.codec) as Awaited<Value>];
     }
   }
 
@@ -225,7 +232,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
       this.l2.get(key),
       remaining === undefined ? undefined : remaining(key).catch(() => undefined),
     ]);
-    const value = fromL2(raw);
+    const value = fromL2(raw, key, this.codec);
     if (this.fills.mayFill(key, ticket) && value !== undefined) this.fillL1(key, value, ttl);
     return value;
   }
@@ -265,12 +272,24 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
     }
   }
 
+  /** One codec per store: every cache on it must read what the others write to L2. */
+  private adoptCodec(codec: Codec): void {
+    if (this.codec !== undefined && this.codec !== codec) {
+      throw new CacheError(
+        'E_INVALID_OPTION',
+        `tieredStore: already used by a cache with codec ${this.codec.name}; every cache on one tiered store must share one codec object (got ${codec.name})`,
+      );
+    }
+    this.codec = codec;
+  }
+
   private capabilities(): StoreCapabilities {
     const l2 = this.l2Capabilities;
     const capabilities: StoreCapabilities = {
       name: `tiered(${capabilitiesOf(this.l1)?.name ?? 'l1'}+${l2?.name ?? 'l2'})`,
       structuredValues: true,
       getSync: (key) => this.readL1(key),
+      adoptCodec: (codec) => this.adoptCodec(codec),
       ...(l2?.scan === undefined ? {} : { scan: l2.scan }),
       ...(l2?.memoryUsage === undefined ? {} : { memoryUsage: l2.memoryUsage }),
       ...(l2?.remainingTtl === undefined ? {} : { remainingTtl: l2.remainingTtl }),
@@ -306,7 +325,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
       release: (key, token) => leases.release(key, token),
       waitForRelease: (key, timeoutMs, signal) => leases.waitForRelease(key, timeoutMs, signal),
       commit: async (key, token, value, ttlMs) => {
-        const written = await leases.commit(key, token, toL2(value), ttlMs);
+        const written = await leases.commit(key, token, toL2(value, key, this.codec), ttlMs);
         if (written) {
           await this.writeL1(key, value, ttlMs);
           this.coherence?.publish({ keys: [key] });
