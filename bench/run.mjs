@@ -104,6 +104,7 @@ function describeResult(record) {
     return `p50 ${result.p50Ms.toFixed(2)} ms (${result.propagated}/${result.rounds})`;
   if (result.propagated === 0) return `not propagated (${result.rounds} rounds)`;
   if (result.bytesPerEntry !== undefined) return `${Math.round(result.bytesPerEntry)} B/entry`;
+  if (result.cells !== undefined) return `${result.cells} codec x size cells`;
   return JSON.stringify(result);
 }
 

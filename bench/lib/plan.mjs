@@ -35,6 +35,7 @@ export const SCENARIOS = [
   'memory-100k',
   'cdc-throughput',
   'cdc-latency',
+  'codecs',
 ];
 
 /**

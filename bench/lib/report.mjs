@@ -1,3 +1,4 @@
+import { CODECS, SIZES } from '../scenarios/codecs.mjs';
 import { TARGETS, TIERS } from './plan.mjs';
 
 /** The markdown report: one table per tier, the targets, how each subject is set up, the environment. */
@@ -166,18 +167,53 @@ and is compared to raw @redis/client. Stampedes: 1000 getOrSet calls on one cold
 fetcher, in one process or split 250 per process over 4 processes (fetches counted in a shared
 Redis counter). Propagation: a writer process updates a key that a reader process serves from its
 L1; latency is the reader's first sighting of the new value minus the start of the writer's set.
-Heap: heapUsed after forced GC with N fresh pages stored, minus before, divided by N.`;
+Heap: heapUsed after forced GC with N fresh pages stored, minus before, divided by N.
+Codecs: one cache per codec on the run's Redis; a ~1 KB page (100 keys) and a ~100 KB value of 100
+pages (10 keys); bytes are Redis's STRLEN of the stored entry (envelope included) over the value's
+JSON length; get and set latency per op, one caller, every value read checked.`;
+
+/** The codecs scenario: one line per (codec, value size), bytes in Redis against the JSON value's. */
+function codecsTable(rows, failures) {
+  const row = rows.find((candidate) => candidate.scenario === 'codecs');
+  if (row === undefined) return undefined;
+  if (row.errors.length > 0) {
+    failures.push({ row, subject: row.subject, scenario: 'codecs', errors: row.errors });
+    return `FAIL (${row.errors.length} of ${row.runs} runs)`;
+  }
+  const lines = [
+    '| codec | value | bytes in Redis (vs JSON value) | get p50 / p99 | set p50 |',
+    '|---|---|---:|---:|---:|',
+  ];
+  for (const size of SIZES) {
+    for (const codec of CODECS) {
+      const figure = (name) => row.figures[`${codec}.${size}.${name}`];
+      const bytes = figure('bytes');
+      if (bytes === undefined) continue;
+      const ratio = (bytes / figure('valueBytes')).toFixed(2);
+      lines.push(
+        `| ${codec} | ${size} | ${Math.round(bytes).toLocaleString('en-US')} B (${ratio}x) | ${micros(figure('getP50Us'))} / ${micros(figure('getP99Us'))} µs | ${micros(figure('setP50Us'))} µs |`,
+      );
+    }
+  }
+  return lines.join('\n');
+}
 
 /** Markdown for stdout, bench/results/latest.md and (full runs) BENCHMARKS.md. */
 export function renderReport({ run, rows, subjects, errors }) {
   const labels = Object.fromEntries(Object.entries(subjects).map(([id, subject]) => [id, subject.label]));
   const failures = [];
   const tiers = Object.keys(TIERS)
-    .filter((tier) => rows.some((row) => row.tier === tier))
+    .filter((tier) =>
+      rows.some((row) => row.tier === tier && COLUMNS.some((column) => column.scenario === row.scenario)),
+    )
     .map((tier) => tierTable(tier, rows, labels, failures));
+  const codecs = codecsTable(rows, failures);
   const parts = [
     '## Results',
-    tiers.join('\n\n'),
+    ...(tiers.length === 0 ? [] : [tiers.join('\n\n')]),
+    ...(codecs === undefined
+      ? []
+      : ['### Codecs on Redis (ours: `compressedCodec`, `encryptedCodec`)', codecs]),
     '## Targets (ratios within one run)',
     targetsTable(rows),
     '## How the subjects are configured',
