@@ -168,7 +168,8 @@ fetcher, in one process or split 250 per process over 4 processes (fetches count
 Redis counter). Propagation: a writer process updates a key that a reader process serves from its
 L1; latency is the reader's first sighting of the new value minus the start of the writer's set.
 Heap: heapUsed after forced GC with N fresh pages stored, minus before, divided by N.
-Codecs: one cache per codec on the run's Redis; a ~1 KB page (100 keys) and a ~100 KB value of 100
+Codecs: one cache per codec on the run's Redis (\`operationTimeout: '5s'\`, so that a slow read on a
+loaded machine is measured rather than turned into a miss); a ~1 KB page (100 keys) and a ~100 KB value of 100
 pages (10 keys); bytes are Redis's STRLEN of the stored entry (envelope included) over the value's
 JSON length; get and set latency per op, one caller, every value read checked.`;
 
