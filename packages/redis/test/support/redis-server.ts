@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, rmSync } from 'node:fs';
+import { accessSync, constants, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -47,6 +47,12 @@ export interface StartRedisServerOptions {
    * arguments, the chosen port also has a free cluster bus port (port + 10000).
    */
   args?: string[] | ((port: number) => string[]);
+  /**
+   * Contents of a config file, written to the server's working directory and given as the first
+   * argument (before the defaults and `args`). Redis Sentinel needs one: it rewrites it with
+   * what it learns, and refuses to start without it. A function receives the chosen port.
+   */
+  configFile?: string | ((port: number) => string);
 }
 
 const HOST = '127.0.0.1';
@@ -128,8 +134,20 @@ function isClustered(args: string[]): boolean {
   return args.includes('--cluster-enabled');
 }
 
-function launch(port: number, args: string[], dir: string): Launch {
+/** The config file's name inside a server's working directory (see `configFile`). */
+export const CONFIG_FILE_NAME = 'redis.conf';
+
+/**
+ * How a launch gets its config file: none, these contents written first, or the file a previous
+ * process of the same server left (a restarted Sentinel keeps what it learned, as a real one does).
+ */
+type ConfigSource = { write: (port: number) => string } | 'existing' | undefined;
+
+function launch(port: number, args: string[], dir: string, config: ConfigSource): Launch {
+  const configPath = join(dir, CONFIG_FILE_NAME);
+  if (config !== undefined && config !== 'existing') writeFileSync(configPath, config.write(port));
   const argv = [
+    ...(config === undefined ? [] : [configPath]),
     '--port',
     String(port),
     '--bind',
@@ -239,12 +257,13 @@ function signal(started: Launch, name: NodeJS.Signals): void {
 async function launchReady(
   port: number | undefined,
   argsFor: (port: number) => string[],
+  config: ConfigSource,
   dir: string,
 ): Promise<{ port: number; started: Launch }> {
   const clusterBus = isClustered(argsFor(0));
   for (let attempt = 1; ; attempt++) {
     const chosen = port ?? (await freePort({ clusterBus }));
-    const started = launch(chosen, argsFor(chosen), dir);
+    const started = launch(chosen, argsFor(chosen), dir, config);
     try {
       await waitUntilReady(started, chosen, STARTUP_TIMEOUT_MS);
       return { port: chosen, started };
@@ -263,15 +282,19 @@ async function launchReady(
  * redis-server is missing.
  */
 export async function startRedisServer(options: StartRedisServerOptions = {}): Promise<RedisServer> {
-  const { args = [] } = options;
+  const { args = [], configFile } = options;
   const argsFor = typeof args === 'function' ? args : () => args;
+  const config: ConfigSource =
+    configFile === undefined
+      ? undefined
+      : { write: typeof configFile === 'string' ? () => configFile : configFile };
   redisBinary('redis-server');
   const dir = await mkdtemp(join(tmpdir(), 'org-cache-redis-'));
   trackDir(dir);
   let current: Launch;
   let port: number;
   try {
-    ({ port, started: current } = await launchReady(options.port, argsFor, dir));
+    ({ port, started: current } = await launchReady(options.port, argsFor, config, dir));
   } catch (error) {
     await removeDir(dir);
     throw error;
@@ -318,7 +341,12 @@ export async function startRedisServer(options: StartRedisServerOptions = {}): P
       assertUsable('restart()');
       await terminate(current);
       await mkdir(dir, { recursive: true });
-      ({ started: current } = await launchReady(port, argsFor, dir));
+      ({ started: current } = await launchReady(
+        port,
+        argsFor,
+        config === undefined ? undefined : 'existing',
+        dir,
+      ));
     },
     log: () => current.output,
   };
