@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { freePort } from './support/free-port.js';
+import { type LoadRecord, staleReads } from './support/invalidation-load.js';
 import { startRedisCluster } from './support/redis-cluster.js';
 import {
   sharedRedisUrl,
@@ -209,6 +210,56 @@ describe('startRedisServer', () => {
       vi.unstubAllEnvs();
       await rm(empty, { recursive: true, force: true });
     }
+  });
+});
+
+describe('startRedisServer with a config file', () => {
+  it('writes the file, passes it first, and a restart keeps what the server rewrote in it', async () => {
+    const server = await startRedisServer({ configFile: 'maxmemory-policy allkeys-lru\n' });
+    try {
+      expect(await redisCommand(server.port, ['CONFIG', 'GET', 'maxmemory-policy'])).toEqual([
+        'maxmemory-policy',
+        'allkeys-lru',
+      ]);
+      await redisCommand(server.port, ['CONFIG', 'SET', 'maxmemory-policy', 'volatile-lru']);
+      await redisCommand(server.port, ['CONFIG', 'REWRITE']);
+      await server.restart();
+      expect(await redisCommand(server.port, ['CONFIG', 'GET', 'maxmemory-policy'])).toEqual([
+        'maxmemory-policy',
+        'volatile-lru',
+      ]);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe("staleReads (the failover tests' judge)", () => {
+  const call = { operation: 'get' as const, worker: 0 };
+  const record: LoadRecord = {
+    calls: [],
+    wrongShapes: [],
+    invalidations: [
+      { ...call, operation: 'invalidateTags', startedAt: 1, settledAt: 2, version: 1 },
+      { ...call, operation: 'invalidateTags', startedAt: 5, settledAt: 6, version: 2 },
+      { ...call, worker: 1, operation: 'invalidateTags', startedAt: 1, settledAt: 2, version: 9 },
+    ],
+    reads: [
+      { ...call, startedAt: 3, settledAt: 4, version: 1 }, // after v1: fine
+      { ...call, startedAt: 5.5, settledAt: 7, version: 1 }, // during v2's call: fine
+      { ...call, startedAt: 7, settledAt: 8, version: 1 }, // after v2 was acknowledged: stale
+      { ...call, startedAt: 9, settledAt: 10, version: undefined }, // a miss: fine
+    ],
+  };
+
+  it('flags a read older than an invalidation of its worker acknowledged before it started', () => {
+    expect(
+      staleReads(record, () => true).map(({ read, undone }) => [read.startedAt, undone.version]),
+    ).toEqual([[7, 2]]);
+  });
+
+  it('judges only the invalidations selected', () => {
+    expect(staleReads(record, (invalidation) => invalidation.version !== 2)).toEqual([]);
   });
 });
 
