@@ -1,4 +1,4 @@
-import { type Cache, createCache, isEnvelope, parseUntrustedJson } from '@org/cache-core';
+import { type Cache, createCache, isEnvelope, jsonCodec } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ import { brokenEnvelope, storedGarbage } from './garbage.js';
 function readable(stored: unknown): boolean {
   if (typeof stored !== 'string') return isEnvelope(stored);
   try {
-    return isEnvelope(parseUntrustedJson(stored));
+    return isEnvelope(jsonCodec.decode(stored, 'prop:orders:1'));
   } catch {
     return false;
   }

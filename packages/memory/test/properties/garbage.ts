@@ -47,21 +47,28 @@ export const storedGarbage: fc.Arbitrary<unknown> = fc.oneof(
 const instant = fc.integer({ min: Date.now() + 3_600_000, max: Date.now() + 7_200_000 });
 
 /** A valid, fresh envelope (as core would write it), before breaking it. */
-const validEnvelope = fc.record({
-  v: fc.constant(1),
-  value: fc.jsonValue(),
-  createdAt: fc.constant(Date.now()),
-  freshUntil: fc.oneof(fc.constant(null), instant),
-  livesUntil: fc.constant(null),
-});
+const validEnvelope = fc
+  .oneof(
+    fc.record({ freshUntil: fc.constant(null), livesUntil: fc.constant(null) }),
+    fc
+      .tuple(instant, fc.nat({ max: 60_000 }))
+      .map(([freshUntil, grace]) => ({ freshUntil, livesUntil: freshUntil + grace })),
+  )
+  .chain((lifetime) =>
+    fc
+      .record({ v: fc.constant(1), value: fc.jsonValue(), createdAt: fc.constant(Date.now()) })
+      .map((rest) => ({
+        ...rest,
+        ...lifetime,
+      })),
+  );
 
 const notANumber = fc.oneof(fc.string(), fc.boolean(), fc.constant({}), fc.constant([]));
 
 /**
- * One field of a valid envelope broken in a way DESIGN.md's envelope rules refuse: a missing or
- * other version, no value, a non-numeric time, tags that are not a record of string tokens.
- * (Not `livesUntil: null` under a finite `freshUntil`: the current shape check accepts it; see
- * the hardening issue.)
+ * One field of a valid envelope broken in a way the envelope rules refuse: a missing or other
+ * version, no value, a non-numeric time, a lifetime no writer produces (no end of life after a
+ * finite fresh window, an end of life before it), tags that are not a record of string tokens.
  */
 export const brokenEnvelope: fc.Arbitrary<Record<string, unknown>> = fc
   .tuple(
@@ -79,6 +86,8 @@ export const brokenEnvelope: fc.Arbitrary<Record<string, unknown>> = fc
       notANumber.map((createdAt) => ({ set: { createdAt } })),
       notANumber.map((freshUntil) => ({ set: { freshUntil } })),
       notANumber.map((livesUntil) => ({ set: { livesUntil } })),
+      instant.map((freshUntil) => ({ set: { freshUntil, livesUntil: null } })),
+      instant.map((freshUntil) => ({ set: { freshUntil, livesUntil: freshUntil - 1 } })),
       fc.constant({ set: { value: undefined } }),
       fc
         .oneof(fc.string(), fc.integer(), fc.array(fc.string()), fc.constant(null))

@@ -1,5 +1,5 @@
 import { createClient } from '@keyv/redis';
-import { type Cache, createCache, isEnvelope, parseUntrustedJson } from '@org/cache-core';
+import { type Cache, createCache, isEnvelope, jsonCodec } from '@org/cache-core';
 import { redisStore } from '@org/cache-redis';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -44,7 +44,7 @@ const planted: fc.Arbitrary<Planted> = fc.oneof(
 function readable(value: Planted): boolean {
   if (!('bytes' in value)) return false;
   try {
-    return isEnvelope(parseUntrustedJson(Buffer.from(value.bytes).toString('utf8')));
+    return isEnvelope(jsonCodec.decode(Buffer.from(value.bytes).toString('utf8'), entryKey));
   } catch {
     return false;
   }
