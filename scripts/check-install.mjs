@@ -90,14 +90,16 @@ try {
     },
   };
   writeFileSync(join(project, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  // What a user's strict ESM project would have; skipLibCheck off so the packed .d.ts are checked too.
+  // What a user's strict ESM project would have (`tsc --init` turns skipLibCheck on too). With it
+  // off, tsc also checks zod's and node-redis's .d.ts: 2.5 times the CPU here for no finding of
+  // ours; attw has already resolved our .d.ts, and the blocks use them.
   const tsconfig = {
     compilerOptions: {
       target: 'ES2022',
       module: 'NodeNext',
       moduleResolution: 'NodeNext',
       strict: true,
-      skipLibCheck: false,
+      skipLibCheck: true,
       types: ['node'],
       rootDir: 'src',
       outDir: 'dist',
