@@ -35,6 +35,8 @@ export interface CacheStats {
   /** ISO-8601, when the snapshot was taken. */
   timestamp: string;
   prefix: string;
+  /** The `name` option, or the prefix: what metrics and traces call this cache. */
+  name: string;
   store: { name: string; breaker: string };
   inFlight: number;
   totals: Omit<BucketStats, 'fetchLatency'>;
@@ -88,6 +90,7 @@ export class Cache {
     const store = new GuardedStore(driver, {
       operationTimeoutMs: resolved.operationTimeoutMs,
       breaker: resolved.breaker,
+      cacheName: resolved.name,
     });
     const tags = new TagVersions(
       store,
@@ -115,6 +118,7 @@ export class Cache {
     this.#driver = driver;
     this.#context = {
       prefix,
+      name: resolved.name,
       clock: resolved.clock,
       store,
       entries: new Entries(store, resolved.codec, tags, resolved.clock),
@@ -133,7 +137,7 @@ export class Cache {
     };
     // An adapter's 'error' event with no listener would crash the process; this one counts it.
     driver.onError((error) =>
-      publish('storeError', () => ({ cache: prefix, domain: undefined, bucket: 'event', error })),
+      publish('storeError', () => ({ cache: resolved.name, domain: undefined, bucket: 'event', error })),
     );
     openCachesByStore.set(driver.target, (openCachesByStore.get(driver.target) ?? 0) + 1);
   }
@@ -141,6 +145,11 @@ export class Cache {
   /** The prefix every key of this cache starts with. */
   get prefix(): string {
     return this.#context.prefix;
+  }
+
+  /** What metrics, traces and events call this cache (the `name` option, or the prefix). */
+  get name(): string {
+    return this.#context.name;
   }
 
   /** The fresh value, or `undefined`. `0`, `false`, `''` and `null` come back as stored. */
@@ -280,7 +289,7 @@ export class Cache {
     }
     this.#context.defaultScope.metrics.invalidations++;
     publish('invalidate', () => ({
-      cache: this.prefix,
+      cache: this.name,
       domain: undefined,
       bucket: DEFAULT_BUCKET,
       kind: 'pattern',
@@ -316,6 +325,7 @@ export class Cache {
     return {
       timestamp: new Date().toISOString(),
       prefix: context.prefix,
+      name: context.name,
       store: { name: context.store.name, breaker: context.store.breaker.state },
       inFlight: context.coalescer.size,
       totals: context.metrics.totals(),

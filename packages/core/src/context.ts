@@ -10,6 +10,8 @@ import type { TagVersions } from './tags.js';
 /** Everything one cache instance shares between its API surface, domains and helpers. */
 export interface CacheContext {
   readonly prefix: string;
+  /** What metrics, traces and events call this cache: `name` or, by default, the prefix. */
+  readonly name: string;
   readonly clock: Clock;
   readonly store: GuardedStore;
   readonly entries: Entries;

@@ -115,7 +115,7 @@ export class Bucket<T> {
     storePatternOf(this.#context, pattern); // a store that cannot list keys refuses before counting
     this.#scope.metrics.invalidations++;
     publish('invalidate', () => ({
-      cache: this.#context.prefix,
+      cache: this.#context.name,
       domain: this.domain,
       bucket: this.name,
       kind: 'bucket',

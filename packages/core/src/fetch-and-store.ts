@@ -1,8 +1,8 @@
 import type { Flight } from './coalescer.js';
 import type { CacheContext } from './context.js';
 import { CacheError } from './errors.js';
-import { publish } from './events.js';
-import { eventOf, recordDroppedWrites } from './observe.js';
+import { publish, traceFlight } from './events.js';
+import { eventOf, flightMessage, recordDroppedWrites } from './observe.js';
 import { type Fetcher, runFetcher } from './run-fetcher.js';
 import type { Scope } from './scope.js';
 import { normalizeTags } from './tags.js';
@@ -84,7 +84,11 @@ async function fetchThenWrite(
 
   let value: unknown;
   try {
-    value = await runFetcher(context, flight, fetcher, scope, request.fetchTimeoutMs, stale?.value);
+    value = await traceFlight(
+      'fetch',
+      () => flightMessage(context, scope, flight),
+      () => runFetcher(context, flight, fetcher, scope, request.fetchTimeoutMs, stale?.value),
+    );
   } catch (error) {
     if (stale !== undefined) return { source: 'stale', value: stale.value, error };
     throw error;

@@ -2,8 +2,9 @@ import type { Flight, FlightTags } from './coalescer.js';
 import type { CacheContext } from './context.js';
 import { decideFetcher } from './cross-process.js';
 import type { ReadOutcome } from './entries.js';
+import { traceFlight } from './events.js';
 import { type FlightOutcome, fetchAndStore, type TagsOption, type WriteRequest } from './fetch-and-store.js';
-import { recordHit, recordMiss, recordReadProblem, recordStaleHit } from './observe.js';
+import { flightMessage, recordHit, recordMiss, recordReadProblem, recordStaleHit } from './observe.js';
 import type { Fetcher } from './run-fetcher.js';
 import type { Scope } from './scope.js';
 
@@ -28,17 +29,25 @@ export function getOrSet<T>(
     recordHit(context, scope, key);
     return Promise.resolve(fast.value as T);
   }
-  let flight = context.coalescer.find(key);
-  if (flight?.promise !== undefined) {
-    flight.waiters++;
+  const running = context.coalescer.find(key);
+  let shared: Promise<FlightOutcome>;
+  if (running?.promise !== undefined) {
+    running.waiters++;
     scope.metrics.coalesced++;
+    const joined = running.promise as Promise<FlightOutcome>;
+    shared = traceFlight(
+      'coalesced',
+      () => flightMessage(context, scope, running),
+      () => joined,
+    );
   } else {
-    flight = context.coalescer.start(key, flightTagsOf(request.tags));
-    flight.promise = flight.run(runFlight(context, flight, fetcher, scope, request, fast));
+    const flight = context.coalescer.start(key, flightTagsOf(request.tags));
+    shared = flight.run(runFlight(context, flight, fetcher, scope, request, fast));
+    flight.promise = shared;
   }
   // Every caller is counted once: a hit when the flight found the entry, a miss otherwise
   // (fetched here or by another process, stale, or failed), so hits + misses = calls.
-  return (flight.promise as Promise<FlightOutcome>).then(
+  return shared.then(
     (outcome) => {
       if (outcome.source === 'cache') {
         recordHit(context, scope, key);

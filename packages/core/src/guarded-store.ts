@@ -2,12 +2,15 @@ import { type BreakerOptions, CircuitBreaker } from './breaker.js';
 import { DeadlineWatch } from './deadlines.js';
 import type { DriverEntry, StoreDriver } from './driver.js';
 import { CacheError, toStoreError } from './errors.js';
+import { isStoreTraced, traceStore } from './events.js';
 import type { IfAbsentEntry, StoreLeases } from './store.js';
 
 export interface GuardOptions {
   /** Deadline for each store operation, in ms. */
   operationTimeoutMs: number;
   breaker: BreakerOptions;
+  /** The owning cache's name, for the `store` tracing channel. */
+  cacheName: string;
 }
 
 /**
@@ -23,12 +26,14 @@ export class GuardedStore {
   #pending = 0;
   #closedBy: Error | undefined;
   #drained: (() => void) | undefined;
+  private readonly cacheName: string;
 
   constructor(
     readonly driver: StoreDriver,
     options: GuardOptions,
   ) {
     this.breaker = new CircuitBreaker(options.breaker);
+    this.cacheName = options.cacheName;
     this.deadlines = driver.inProcess
       ? undefined
       : new DeadlineWatch(options.operationTimeoutMs, driver.name);
@@ -124,6 +129,13 @@ export class GuardedStore {
    */
   run<T>(operation: string, call: () => Promise<T>, key?: string): Promise<T> {
     if (this.#closedBy !== undefined) return Promise.reject(this.#closedBy);
+    if (!isStoreTraced()) return this.guard(operation, call, key);
+    return traceStore({ cache: this.cacheName, store: this.name, operation }, () =>
+      this.guard(operation, call, key),
+    );
+  }
+
+  private guard<T>(operation: string, call: () => Promise<T>, key: string | undefined): Promise<T> {
     if (!this.breaker.allow()) {
       return Promise.reject(
         new CacheError(

@@ -32,7 +32,14 @@ export {
   StoreTimeoutError,
 } from './errors.js';
 export { EventLoopTurns } from './event-loop-turns.js';
-export { type CacheEvent, type CacheEventName, cacheChannels } from './events.js';
+export {
+  type CacheEvent,
+  type CacheEventName,
+  cacheChannels,
+  cacheTracingChannels,
+  type FetchTraceMessage,
+  type StoreTraceMessage,
+} from './events.js';
 export type { FetchContext, Fetcher, TagsOption } from './get-or-set.js';
 export { compileGlob, type GlobMatcher } from './glob.js';
 export type { CacheHealth, ComponentHealth, HealthCheck, HealthStatus, StoreHealth } from './health.js';

@@ -1,6 +1,7 @@
+import type { Flight } from './coalescer.js';
 import type { CacheContext } from './context.js';
 import type { ReadOutcome } from './entries.js';
-import { type CacheEvent, isObserved, publish } from './events.js';
+import { type CacheEvent, type FetchTraceMessage, isObserved, publish } from './events.js';
 import type { Scope } from './scope.js';
 
 /**
@@ -8,7 +9,18 @@ import type { Scope } from './scope.js';
  * agree: every counted hit, miss or store error is also published, once, with the scope's labels.
  */
 export function eventOf(context: CacheContext, scope: Scope, key: string | undefined): CacheEvent {
-  return { cache: context.prefix, domain: scope.metrics.domain, bucket: scope.metrics.bucket, key };
+  return { cache: context.name, domain: scope.metrics.domain, bucket: scope.metrics.bucket, key };
+}
+
+/** The message of the `fetch` and `coalesced` tracing channels for one flight. */
+export function flightMessage(context: CacheContext, scope: Scope, flight: Flight): FetchTraceMessage {
+  return {
+    cache: context.name,
+    domain: scope.metrics.domain,
+    bucket: scope.metrics.bucket,
+    key: flight.key,
+    flight,
+  };
 }
 
 export function recordHit(context: CacheContext, scope: Scope, key: string): void {

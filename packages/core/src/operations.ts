@@ -136,7 +136,7 @@ export async function invalidateTags(context: CacheContext, scope: Scope, tags: 
   context.coalescer.invalidateTags(normalized);
   scope.metrics.invalidations++;
   publish('invalidate', () => ({
-    cache: context.prefix,
+    cache: context.name,
     domain: scope.metrics.domain,
     bucket: scope.metrics.bucket,
     kind: 'tags',

@@ -20,6 +20,11 @@ export interface CacheOptions {
   store: StoreInput;
   /** Every key this cache touches starts with `${prefix}:`; pattern operations never leave it. Default `cache`. */
   prefix?: string;
+  /**
+   * What metrics, traces and events call this cache (`cache.name`), so two caches in one process
+   * are told apart. Default: the prefix.
+   */
+  name?: string;
   /** Default strategy for plain calls and for domains without one. Default `ttl('5m')`. */
   strategy?: Strategy;
   /**
@@ -52,6 +57,7 @@ export interface CacheOptions {
 export interface ResolvedOptions {
   store: StoreInput;
   prefix: string;
+  name: string;
   strategy: Strategy;
   clock: Clock;
   graceMs: number;
@@ -69,6 +75,7 @@ const durationSchema = z.union([z.number(), z.string()]).optional();
 const optionsSchema = z.object({
   store: z.custom<StoreInput>((value) => typeof value === 'object' && value !== null, 'store is required'),
   prefix: z.string().optional(),
+  name: z.string().min(1).max(128).optional(),
   strategy: z
     .custom<Strategy>(isStrategy, 'strategy must come from ttl(), eventDriven() or hybrid()')
     .optional(),
@@ -128,6 +135,7 @@ export function resolveOptions(input: CacheOptions): ResolvedOptions {
   return {
     store: options.store,
     prefix,
+    name: options.name ?? prefix,
     strategy: options.strategy ?? ttl('5m'),
     clock: options.clock ?? coarseClock,
     graceMs: parseDuration((options.grace ?? 0) as Duration, 'grace'),
