@@ -16,6 +16,8 @@ const alias = {
   '@org/cache-nestjs/cdc': fileURLToPath(new URL('./packages/nestjs/src/cdc/index.ts', import.meta.url)),
   '@org/cache-nestjs': source('nestjs'),
   '@org/cache-cli': source('cli'),
+  '@org/cache-otel': source('otel'),
+  '@org/cache-prometheus': source('prometheus'),
 };
 
 const project = (
@@ -50,6 +52,8 @@ export default defineConfig({
       project('nestjs', './packages/nestjs', './tsconfig.json', { testTimeout: 60_000, hookTimeout: 60_000 }),
       // Every cli test spawns `node dist/main.js`: a few seconds each on a busy 2-core machine.
       project('cli', undefined, undefined, { testTimeout: 60_000 }),
+      project('otel'),
+      project('prometheus'),
       project('bff', './examples/bff'),
     ],
   },

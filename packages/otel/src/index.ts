@@ -1,0 +1,2 @@
+export { type InstrumentOptions, instrumentCache } from './instrument.js';
+export type { SpanLevel } from './spans.js';
