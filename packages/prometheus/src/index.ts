@@ -1,0 +1,1 @@
+export { type CollectorOptions, cacheCollector } from './collector.js';
