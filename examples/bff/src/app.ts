@@ -13,7 +13,9 @@ import { createOrders } from './domains/orders.js';
 import { createPricing } from './domains/pricing.js';
 import { Router } from './http/router.js';
 import { createHttpServer } from './http/server.js';
+import { bucketReports } from './observability/bucket-stats.js';
 import { HttpRequestCounter } from './observability/http-requests.js';
+import { createServiceMetrics } from './observability/service-metrics.js';
 import { apiRoutes } from './routes/api.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { devRoutes } from './routes/dev.js';
@@ -63,17 +65,25 @@ export async function createBff(config: BffConfig): Promise<Bff> {
   }
 
   const http = new HttpRequestCounter();
+  const domains = [orders.domain, catalog.domain, invoices.domain, pricing.domain];
+  const metrics = createServiceMetrics({
+    cache,
+    buckets: () => bucketReports(domains),
+    invalidator,
+    upstreams: [salesforce.usage, whmcs.usage],
+    http,
+  });
   const router = new Router();
   apiRoutes(router, { orders, catalog, invoices, pricing });
   observabilityRoutes(router, {
     cache,
-    domains: [orders.domain, catalog.domain, invoices.domain, pricing.domain],
+    domains,
     invalidator,
     recent,
     store: chosen,
     salesforce: salesforce.usage,
     whmcs: whmcs.usage,
-    http,
+    metrics,
   });
   devRoutes(router, { channel, simulator, maxBodyBytes: config.maxBodyBytes });
   dashboardRoutes(router, { publicDir: config.publicDir });
@@ -91,6 +101,7 @@ export async function createBff(config: BffConfig): Promise<Bff> {
     await invalidator.close();
     await channel.close();
     await cache.close();
+    metrics.dispose();
     // Requests still running have had their answer (or their error); cut the keep-alive rest.
     server.closeAllConnections();
     await serverClosed;

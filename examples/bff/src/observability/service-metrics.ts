@@ -1,159 +1,134 @@
-import type { InvalidatorHealth } from '@org/cache-cdc';
-import type { BucketCounters, CacheHealth, HealthStatus } from '@org/cache-core';
+import type { Invalidator } from '@org/cache-cdc';
+import type { Cache, HealthStatus } from '@org/cache-core';
+import { cacheCollector } from '@org/cache-prometheus';
+import { Counter, Gauge, Registry } from 'prom-client';
 import type { UpstreamUsage } from '../upstream/usage.js';
 import type { BucketReport } from './bucket-stats.js';
 import type { HttpRequestCounter } from './http-requests.js';
-import type { MetricFamily, Sample } from './prometheus.js';
 
 export interface MetricInputs {
-  buckets: readonly BucketReport[];
-  totalInvalidations: number;
-  inFlight: number;
-  health: CacheHealth;
-  subscriber: InvalidatorHealth;
+  cache: Cache;
+  /** The service's buckets, for their TTLs. */
+  buckets: () => readonly BucketReport[];
+  invalidator: Invalidator;
   upstreams: readonly UpstreamUsage[];
   http: HttpRequestCounter;
 }
 
-const BUCKET_COUNTERS: ReadonlyArray<[keyof BucketCounters, string, string]> = [
-  ['hits', 'bff_cache_hits_total', 'Reads answered from the cache.'],
-  ['misses', 'bff_cache_misses_total', 'Reads the cache could not answer (fetched, coalesced or failed).'],
-  [
-    'staleHits',
-    'bff_cache_stale_hits_total',
-    'Reads answered past freshness because the fetch or store failed.',
-  ],
-  ['coalesced', 'bff_cache_coalesced_waits_total', 'Callers that joined a fetch already in flight.'],
-  ['fetches', 'bff_cache_fetches_total', 'Fetcher runs (upstream loads) started by the cache.'],
-  ['fetchErrors', 'bff_cache_fetch_errors_total', 'Fetcher runs that failed.'],
-  ['invalidations', 'bff_cache_invalidations_total', 'Invalidation operations on the bucket (not keys).'],
-  ['storeErrors', 'bff_cache_store_errors_total', 'Store operations that failed or timed out.'],
-  [
-    'corruptEntries',
-    'bff_cache_corrupt_entries_total',
-    'Entries that could not be read back: counted misses.',
-  ],
-  ['droppedWrites', 'bff_cache_dropped_writes_total', 'Writes abandoned because the store failed.'],
-];
+export interface ServiceMetrics {
+  /** What GET /metrics serves: `await registry.metrics()` as `registry.contentType`. */
+  readonly registry: Registry;
+  /** Detaches the cache collector (its event subscriptions). */
+  dispose(): void;
+}
+
+type Labels = Record<string, string>;
+type Reading = { labels?: Labels; value: number };
 
 const CDC_OUTCOMES = ['processed', 'ignored', 'skipped', 'duplicates', 'failed', 'invalid'] as const;
 const STATUSES: readonly HealthStatus[] = ['up', 'degraded', 'down'];
 
-/** Everything GET /metrics exposes. Labels are bounded: domain, bucket, upstream, route patterns. */
-export function metricFamilies(inputs: MetricInputs): MetricFamily[] {
-  const { buckets, health, subscriber } = inputs;
-  const bucketLabels = (report: BucketReport) => ({ domain: report.domain, bucket: report.bucket });
-  const families: MetricFamily[] = BUCKET_COUNTERS.map(([counter, name, help]) => ({
-    name,
-    help,
-    type: 'counter',
-    samples: buckets.map((report) => ({ labels: bucketLabels(report), value: report.stats[counter] })),
-  }));
-  families.push(
-    {
-      name: 'bff_cache_fetch_latency_milliseconds',
-      help: 'Fetch latency percentiles per bucket (upper bound of the histogram bucket).',
-      type: 'gauge',
-      samples: buckets.flatMap((report) => [
-        { labels: { ...bucketLabels(report), quantile: '0.5' }, value: report.stats.fetchLatency.p50Ms },
-        { labels: { ...bucketLabels(report), quantile: '0.99' }, value: report.stats.fetchLatency.p99Ms },
-      ]),
-    },
-    {
-      name: 'bff_cache_ttl_seconds',
-      help: 'Fresh window of each bucket with a TTL.',
-      type: 'gauge',
-      samples: buckets.flatMap((report) =>
-        report.ttlSeconds === null ? [] : [{ labels: bucketLabels(report), value: report.ttlSeconds }],
+/**
+ * Everything GET /metrics exposes, in a prom-client registry: the cache's metrics from
+ * `@org/cache-prometheus` (`cache_*`, what its Grafana dashboard queries), and the service's own (upstreams, change
+ * events, health, HTTP), read when Prometheus scrapes. Labels are bounded: cache, domain,
+ * bucket, upstream, outcome, component, route patterns.
+ */
+export function createServiceMetrics(inputs: MetricInputs): ServiceMetrics {
+  const registry = new Registry();
+  // The default prefix (cache_), so the package's Grafana dashboard works against this service as is.
+  const dispose = cacheCollector(inputs.cache, { registry });
+  const counter = (name: string, help: string, labelNames: string[], read: () => Reading[]) =>
+    new Counter({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      collect() {
+        this.reset();
+        for (const { labels, value } of read()) this.inc(labels ?? {}, value);
+      },
+    });
+  const gauge = (
+    name: string,
+    help: string,
+    labelNames: string[],
+    read: () => Reading[] | Promise<Reading[]>,
+  ) =>
+    new Gauge({
+      name,
+      help,
+      labelNames,
+      registers: [registry],
+      async collect() {
+        this.reset();
+        for (const { labels, value } of await read()) this.set(labels ?? {}, value);
+      },
+    });
+
+  gauge('bff_cache_ttl_seconds', 'Fresh window of each bucket with a TTL.', ['domain', 'bucket'], () =>
+    inputs
+      .buckets()
+      .flatMap((report) =>
+        report.ttlSeconds === null
+          ? []
+          : [{ labels: { domain: report.domain, bucket: report.bucket }, value: report.ttlSeconds }],
       ),
-    },
-    {
-      name: 'bff_cache_invalidation_operations_total',
-      help: 'Every invalidation operation of the cache, change events included.',
-      type: 'counter',
-      samples: [{ value: inputs.totalInvalidations }],
-    },
-    {
-      name: 'bff_cache_in_flight_fetches',
-      help: 'Fetches running right now in this process.',
-      type: 'gauge',
-      samples: [{ value: inputs.inFlight }],
-    },
   );
   for (const [field, help] of [
     ['requests', 'API requests that needed the upstream.'],
     ['calls', 'Calls that reached the upstream.'],
     ['failures', 'Upstream calls that failed.'],
   ] as const) {
-    families.push({
-      name: `bff_upstream_${field}_total`,
-      help,
-      type: 'counter',
-      samples: inputs.upstreams.map((usage) => ({ labels: { upstream: usage.name }, value: usage[field] })),
-    });
+    counter(`bff_upstream_${field}_total`, help, ['upstream'], () =>
+      inputs.upstreams.map((usage) => ({ labels: { upstream: usage.name }, value: usage[field] })),
+    );
   }
-  const counters = subscriber.counters;
-  families.push(
-    {
-      name: 'bff_cdc_events_total',
-      help: 'Change events handled by the invalidator, by outcome.',
-      type: 'counter',
-      samples: CDC_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: counters[outcome] })),
-    },
-    counter('bff_cdc_gaps_total', 'Header-only events (Salesforce GAP_*).', counters.gaps),
-    counter('bff_cdc_overflows_total', 'Events that named every record of an entity.', counters.overflows),
-    counter(
-      'bff_cdc_fail_safes_total',
-      'Whole-cache flushes by a source that lost track.',
-      counters.failSafes,
-    ),
-    counter('bff_cdc_keys_invalidated_total', 'Keys dropped by change events.', counters.keysInvalidated),
-    counter('bff_cdc_tags_invalidated_total', 'Tags invalidated by change events.', counters.tagsInvalidated),
-    counter(
-      'bff_cdc_patterns_invalidated_total',
-      'Key patterns deleted by change events.',
-      counters.patternsInvalidated,
-    ),
+
+  const cdc = () => inputs.invalidator.health().counters;
+  counter('bff_cdc_events_total', 'Change events handled by the invalidator, by outcome.', ['outcome'], () =>
+    CDC_OUTCOMES.map((outcome) => ({ labels: { outcome }, value: cdc()[outcome] })),
   );
-  if (subscriber.lagMs !== undefined) {
-    families.push({
-      name: 'bff_cdc_lag_milliseconds',
-      help: 'Commit-to-apply delay of the last change event.',
-      type: 'gauge',
-      samples: [{ value: subscriber.lagMs }],
-    });
+  for (const [name, help, field] of [
+    ['bff_cdc_gaps_total', 'Header-only events (Salesforce GAP_*).', 'gaps'],
+    ['bff_cdc_overflows_total', 'Events that named every record of an entity.', 'overflows'],
+    ['bff_cdc_fail_safes_total', 'Whole-cache flushes by a source that lost track.', 'failSafes'],
+    ['bff_cdc_keys_invalidated_total', 'Keys dropped by change events.', 'keysInvalidated'],
+    ['bff_cdc_tags_invalidated_total', 'Tags invalidated by change events.', 'tagsInvalidated'],
+    ['bff_cdc_patterns_invalidated_total', 'Key patterns deleted by change events.', 'patternsInvalidated'],
+  ] as const) {
+    counter(name, help, [], () => [{ value: cdc()[field] }]);
   }
-  families.push(
-    {
-      name: 'bff_health_status',
-      help: 'Health by component: 1 for its current status, 0 for the others.',
-      type: 'gauge',
-      samples: [
-        ...statusSamples('service', health.status),
-        ...statusSamples('store', health.store.status),
-        ...statusSamples('subscriber', subscriber.status),
-      ],
-    },
-    {
-      name: 'bff_store_latency_milliseconds',
-      help: 'Latency of the last store health probe.',
-      type: 'gauge',
-      samples: [{ value: health.store.latencyMs }],
-    },
-    {
-      name: 'bff_http_requests_total',
-      help: 'HTTP requests served, by method, route pattern and status.',
-      type: 'counter',
-      samples: inputs.http.entries().map(({ count, ...labels }) => ({ labels, value: count })),
+  gauge('bff_cdc_lag_milliseconds', 'Commit-to-apply delay of the last change event.', [], () => {
+    const lagMs = inputs.invalidator.health().lagMs;
+    return lagMs === undefined ? [] : [{ value: lagMs }];
+  });
+
+  gauge(
+    'bff_health_status',
+    'Health by component: 1 for its current status, 0 for the others.',
+    ['component', 'status'],
+    async () => {
+      const health = await inputs.cache.health();
+      return [
+        ...statusReadings('service', health.status),
+        ...statusReadings('store', health.store.status),
+        ...statusReadings('subscriber', inputs.invalidator.health().status),
+      ];
     },
   );
-  return families;
+  gauge('bff_store_latency_milliseconds', 'Latency of the last store health probe.', [], async () => [
+    { value: (await inputs.cache.health()).store.latencyMs },
+  ]);
+  counter(
+    'bff_http_requests_total',
+    'HTTP requests served, by method, route pattern and status.',
+    ['method', 'route', 'status'],
+    () => inputs.http.entries().map(({ count, ...labels }) => ({ labels, value: count })),
+  );
+  return { registry, dispose };
 }
 
-function counter(name: string, help: string, value: number): MetricFamily {
-  return { name, help, type: 'counter', samples: [{ value }] };
-}
-
-function statusSamples(component: string, current: HealthStatus): Sample[] {
+function statusReadings(component: string, current: HealthStatus): Reading[] {
   return STATUSES.map((status) => ({ labels: { component, status }, value: status === current ? 1 : 0 }));
 }

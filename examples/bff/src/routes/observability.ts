@@ -6,9 +6,7 @@ import type { Router } from '../http/router.js';
 import { bucketReports } from '../observability/bucket-stats.js';
 import { cacheHealthPayload } from '../observability/cache-health-payload.js';
 import { dashboardState } from '../observability/dashboard-state.js';
-import type { HttpRequestCounter } from '../observability/http-requests.js';
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../observability/prometheus.js';
-import { metricFamilies } from '../observability/service-metrics.js';
+import type { ServiceMetrics } from '../observability/service-metrics.js';
 import type { ChosenStore } from '../store.js';
 import type { UpstreamUsage } from '../upstream/usage.js';
 
@@ -20,7 +18,8 @@ export interface ObservabilityInputs {
   store: Pick<ChosenStore, 'name' | 'kind'>;
   salesforce: UpstreamUsage;
   whmcs: UpstreamUsage;
-  http: HttpRequestCounter;
+  /** The prom-client registry GET /metrics serves. */
+  metrics: ServiceMetrics;
 }
 
 /** Health, the seed's cache payload, Prometheus metrics and the dashboard's JSON. */
@@ -44,20 +43,8 @@ export function observabilityRoutes(router: Router, inputs: ObservabilityInputs)
   });
 
   router.get('/metrics', async ({ res }) => {
-    const health = await cache.health();
-    const stats = cache.stats();
-    const text = renderPrometheus(
-      metricFamilies({
-        buckets: bucketReports(domains),
-        totalInvalidations: stats.totals.invalidations,
-        inFlight: stats.inFlight,
-        health,
-        subscriber: invalidator.health(),
-        upstreams: [inputs.salesforce, inputs.whmcs],
-        http: inputs.http,
-      }),
-    );
-    sendText(res, 200, PROMETHEUS_CONTENT_TYPE, text);
+    const { registry } = inputs.metrics;
+    sendText(res, 200, registry.contentType, await registry.metrics());
   });
 
   router.get('/api/dashboard', async ({ res }) => {

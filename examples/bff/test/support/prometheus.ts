@@ -33,7 +33,8 @@ export function parsePrometheus(text: string): Map<string, PrometheusFamily> {
   const lines = text.slice(0, -1).split('\n');
   lines.forEach((line, index) => {
     const where = `line ${index + 1} (${JSON.stringify(line)})`;
-    if (line === '') throw new Error(`${where}: empty line`);
+    // The format ignores empty lines; prom-client puts one between families.
+    if (line === '') return;
     const help = HELP_LINE.exec(line);
     if (help) {
       const name = help[1] as string;

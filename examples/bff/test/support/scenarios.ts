@@ -293,17 +293,23 @@ export function cacheScenarios(client: () => BffClient, expected: { safetyTtlSec
     const families = parsePrometheus(text);
     for (const family of families.values()) {
       expect(family.help.length, family.name).toBeGreaterThan(0);
-      expect(['counter', 'gauge'], family.name).toContain(family.type);
+      expect(['counter', 'gauge', 'histogram'], family.name).toContain(family.type);
       if (family.type === 'counter') expect(family.name).toMatch(/_total$/);
     }
-    const hits = families.get('bff_cache_hits_total');
-    const summaries = hits?.samples.find(
+    // The cache's metrics come from @org/cache-prometheus: hits are lookups with result="hit",
+    // and the cache's plain-call (`default`) and domain-wide (`*`) counters are series too.
+    const hits = families
+      .get('cache_lookups_total')
+      ?.samples.filter((sample) => sample.labels.result === 'hit');
+    const summaries = hits?.find(
       (sample) => sample.labels.domain === 'orders' && sample.labels.bucket === 'summaries',
     );
     expect(summaries?.value).toBeGreaterThanOrEqual(1);
-    expect(hits?.samples.map((sample) => `${sample.labels.domain}:${sample.labels.bucket}`).sort()).toEqual(
+    const declared = hits?.filter((sample) => sample.labels.domain !== '' && sample.labels.bucket !== '*');
+    expect(declared?.map((sample) => `${sample.labels.domain}:${sample.labels.bucket}`).sort()).toEqual(
       [...BUCKET_IDS].sort(),
     );
+    expect(families.get('cache_fetch_duration_seconds')?.type).toBe('histogram');
     const calls = families.get('bff_upstream_calls_total')?.samples;
     expect(calls?.map((sample) => sample.labels.upstream).sort()).toEqual(['salesforce', 'whmcs']);
     expect(families.get('bff_cdc_events_total')?.samples.length).toBeGreaterThan(0);
