@@ -105,6 +105,11 @@ function describeResult(record) {
   if (result.propagated === 0) return `not propagated (${result.rounds} rounds)`;
   if (result.bytesPerEntry !== undefined) return `${Math.round(result.bytesPerEntry)} B/entry`;
   if (result.cells !== undefined) return `${result.cells} codec x size cells`;
+  if (result.getNoSdkRatio !== undefined) {
+    const ratios = (path) =>
+      `${result[`${path}NoSdkRatio`].toFixed(2)}x / ${result[`${path}SdkRatio`].toFixed(2)}x`;
+    return `instrumented vs plain (no SDK / SDK): get ${ratios('get')}, getOrSet ${ratios('getOrSet')}`;
+  }
   return JSON.stringify(result);
 }
 

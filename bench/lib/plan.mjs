@@ -36,6 +36,7 @@ export const SCENARIOS = [
   'cdc-throughput',
   'cdc-latency',
   'codecs',
+  'instrumentation-overhead',
 ];
 
 /**
@@ -64,4 +65,22 @@ export const TARGETS = [
   { label: 'stampede, 1 process (tiered)', tier: 'tiered', scenario: 'stampede', maxFetches: 1 },
   { label: 'stampede, 4 processes (redis)', tier: 'redis', scenario: 'stampede-4p', maxFetches: 1 },
   { label: 'stampede, 4 processes (tiered)', tier: 'tiered', scenario: 'stampede-4p', maxFetches: 1 },
+  // Issue 17: what instrumentCache() costs on the memory hit path, as a ratio to the same cache
+  // uninstrumented in the same process (`figure` names the scenario's result field).
+  ...['get', 'getOrSet'].flatMap((path) => [
+    {
+      label: `memory ${path} hit, instrumentCache() with no SDK, vs uninstrumented`,
+      tier: 'memory',
+      scenario: 'instrumentation-overhead',
+      figure: `${path}NoSdkRatio`,
+      minRatio: 0.9,
+    },
+    {
+      label: `memory ${path} hit, instrumentCache() with the SDK's in-memory reader, vs uninstrumented`,
+      tier: 'memory',
+      scenario: 'instrumentation-overhead',
+      figure: `${path}SdkRatio`,
+      minRatio: 0.7,
+    },
+  ]),
 ];
