@@ -120,10 +120,11 @@ export class MetricSet {
       async collect() {
         this.reset();
         if (!countEntries) return;
+        const attached = caches();
         const counts = await Promise.all(
-          caches().map((cache) => cache.countByPattern('*').catch(() => undefined)),
+          attached.map((cache) => cache.countByPattern('*').catch(() => undefined)),
         );
-        caches().forEach((cache, index) => {
+        attached.forEach((cache, index) => {
           const count = counts[index];
           if (count !== undefined) this.set({ cache: cache.name }, count);
         });
