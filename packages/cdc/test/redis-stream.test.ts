@@ -3,7 +3,14 @@ import { memoryStore } from '@org/cache-memory';
 import { chaosStore } from '@org/cache-testing';
 import { createClient } from '@redis/client';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { createInvalidator, type InvalidationEvent } from '../src/index.js';
+import {
+  createInvalidator,
+  type InvalidationEvent,
+  type RedisStreamPublisherOptions,
+  type RedisStreamSourceOptions,
+  redisStreamPublisher,
+  redisStreamSource,
+} from '../src/index.js';
 import {
   orderEvent,
   pendingByConsumer,
@@ -74,6 +81,20 @@ describe('redisStreamPublisher', () => {
       expect.objectContaining({ code: 'E_INVALID_OPTION' }),
     );
     expect(() => fixtures.source({ stream: 's', group: 'g', consumer: 'c', url: 'http://x' })).toThrow(
+      expect.objectContaining({ code: 'E_INVALID_OPTION' }),
+    );
+  });
+
+  it('refuses to guess where Redis is: no url and no client is E_INVALID_OPTION, never localhost', () => {
+    const noServer = expect.objectContaining({
+      code: 'E_INVALID_OPTION',
+      message: expect.stringMatching(/url or client \(there is no default server\)/),
+    });
+    const names = { stream: 's', group: 'g', consumer: 'c' };
+    expect(() => redisStreamSource(names as RedisStreamSourceOptions)).toThrow(noServer);
+    expect(() => redisStreamSource({ url: undefined, ...names } as never)).toThrow(noServer);
+    expect(() => redisStreamPublisher({ stream: 's' } as RedisStreamPublisherOptions)).toThrow(noServer);
+    expect(() => (redisStreamPublisher as (options?: unknown) => unknown)()).toThrow(
       expect.objectContaining({ code: 'E_INVALID_OPTION' }),
     );
   });

@@ -16,15 +16,42 @@ import { StallDetector } from './stall-detector.js';
 type SentinelOptions = Parameters<typeof createSentinel>[0];
 type AnyRedis = RedisClientType | RedisClusterType | RedisSentinelType;
 
-export interface RedisConnectionOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
-  url?: string;
-  /** A client you built (standalone, cluster or sentinel). It is left open when the cache closes: you close it. */
-  client?: AnyRedis;
-  /** A Redis Cluster: `{ rootNodes: [{ url }], defaults?: { password, socket: { tls } } }`. */
-  cluster?: RedisClusterOptions;
-  /** Redis Sentinel: `{ name, sentinelRootNodes: [{ host, port }], nodeClientOptions? }`. */
-  sentinel?: SentinelOptions;
+/**
+ * Where Redis is: exactly one of `url`, `client`, `cluster` or `sentinel`. There is no default
+ * (an unset `REDIS_URL` must not quietly become a connection to localhost).
+ */
+export type RedisTarget =
+  | {
+      /** `redis://[user:password@]host:port[/db]` or `rediss://` for TLS. */
+      url: string;
+      client?: never;
+      cluster?: never;
+      sentinel?: never;
+    }
+  | {
+      /** A client you built (standalone, cluster or sentinel). It is left open when the cache closes: you close it. */
+      client: AnyRedis;
+      url?: never;
+      cluster?: never;
+      sentinel?: never;
+    }
+  | {
+      /** A Redis Cluster: `{ rootNodes: [{ url }], defaults?: { password, socket: { tls } } }`. */
+      cluster: RedisClusterOptions;
+      url?: never;
+      client?: never;
+      sentinel?: never;
+    }
+  | {
+      /** Redis Sentinel: `{ name, sentinelRootNodes: [{ host, port }], nodeClientOptions? }`. */
+      sentinel: SentinelOptions;
+      url?: never;
+      client?: never;
+      cluster?: never;
+    };
+
+/** How connections opened from a `url`, `cluster` or `sentinel` behave. */
+export interface RedisConnectionSettings {
   /** ACL user and password, when not in the URL. */
   username?: string;
   password?: string;
@@ -43,6 +70,9 @@ export interface RedisConnectionOptions {
   /** Extra node-redis client options, merged last (escape hatch). */
   clientOptions?: Partial<RedisClientOptions>;
 }
+
+/** A {@link RedisTarget} and its {@link RedisConnectionSettings}. */
+export type RedisConnectionOptions = RedisTarget & RedisConnectionSettings;
 
 export type RedisMode = 'standalone' | 'cluster' | 'sentinel';
 export type NodeCommand = <T>(args: string[]) => Promise<T>;
@@ -83,10 +113,18 @@ export class RedisConnection {
     const given = [options.url, options.client, options.cluster, options.sentinel].filter(
       (value) => value !== undefined,
     );
-    if (given.length > 1) {
-      throw new CacheError('E_INVALID_OPTION', 'redis: give one of url, client, cluster or sentinel');
+    if (given.length !== 1) {
+      throw new CacheError(
+        'E_INVALID_OPTION',
+        given.length === 0
+          ? 'redis: give one of url, client, cluster or sentinel (there is no default server)'
+          : 'redis: give one of url, client, cluster or sentinel, not several',
+      );
     }
-    if (options.url !== undefined && !/^rediss?:\/\//.test(options.url)) {
+    if (
+      options.url !== undefined &&
+      (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))
+    ) {
       throw new CacheError('E_INVALID_OPTION', 'redis: url must start with redis:// or rediss://');
     }
     this.borrowed = options.client !== undefined;
@@ -108,7 +146,7 @@ export class RedisConnection {
     } else {
       this.mode = 'standalone';
       this.#client = createClient({
-        url: options.url ?? 'redis://127.0.0.1:6379',
+        url: options.url,
         ...hardenedClientOptions(options),
       }) as unknown as AnyRedis;
     }

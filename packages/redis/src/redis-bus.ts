@@ -3,10 +3,11 @@ import { CacheError } from '@org/cache-core';
 import { RedisConnection, type RedisConnectionOptions } from './connection.js';
 import { Subscriptions } from './subscriptions.js';
 
-export interface RedisBusOptions extends RedisConnectionOptions {
+/** Where Redis is (`url`, `client`, `cluster` or `sentinel`: one, required) and the channel. */
+export type RedisBusOptions = RedisConnectionOptions & {
   /** The pub/sub channel. Default `org-cache:bus`; give each application its own. */
   channel?: string;
-}
+};
 
 /**
  * A `CacheBus` on Redis pub/sub: publishing on the regular connection, subscribing on a dedicated
@@ -18,8 +19,9 @@ export class RedisBus implements CacheBus {
   readonly connection: RedisConnection;
   private readonly subscriptions: Subscriptions;
 
-  constructor(options: RedisBusOptions = {}) {
-    const { channel = 'org-cache:bus', ...connection } = options;
+  constructor(options: RedisBusOptions) {
+    // `?? {}`: a plain-JS `redisBus()` reaches the connection's E_INVALID_OPTION, not a TypeError.
+    const { channel = 'org-cache:bus', ...connection } = options ?? ({} as RedisBusOptions);
     if (typeof channel !== 'string' || channel.length === 0) {
       throw new CacheError('E_INVALID_OPTION', 'redisBus: channel must be a non-empty string');
     }
@@ -66,6 +68,6 @@ export class RedisBus implements CacheBus {
   }
 }
 
-export function redisBus(options: RedisBusOptions = {}): RedisBus {
+export function redisBus(options: RedisBusOptions): RedisBus {
   return new RedisBus(options);
 }

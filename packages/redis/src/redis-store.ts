@@ -15,12 +15,13 @@ import { RedisLeases } from './leases.js';
 import { scanKeys } from './scan.js';
 import { Subscriptions } from './subscriptions.js';
 
-export interface RedisStoreOptions extends RedisConnectionOptions {
+/** Where Redis is (`url`, `client`, `cluster` or `sentinel`: one, required) and how the store uses it. */
+export type RedisStoreOptions = RedisConnectionOptions & {
   /** Keys per SCAN round trip for pattern operations. Default 500. */
   scanCount?: number;
   /** For keyv users: `clear()` and `iterator()` work on `${namespace}:*` only. Keyv sets it. */
   namespace?: string;
-}
+};
 
 /**
  * A keyv store adapter on Redis (node-redis v5, from @keyv/redis), hardened for a cache: commands
@@ -38,9 +39,10 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
   private readonly subscriptions: Subscriptions;
   private readonly scanCount: number;
 
-  constructor(options: RedisStoreOptions = {}) {
+  constructor(options: RedisStoreOptions) {
     super();
-    const { scanCount = 500, namespace, ...connection } = options;
+    // `?? {}`: a plain-JS `redisStore()` reaches the connection's E_INVALID_OPTION, not a TypeError.
+    const { scanCount = 500, namespace, ...connection } = options ?? ({} as RedisStoreOptions);
     if (!Number.isInteger(scanCount) || scanCount < 1) {
       throw new CacheError('E_INVALID_OPTION', 'redisStore: scanCount must be a positive integer');
     }
@@ -244,9 +246,11 @@ function ttlArgument(ttl: number | undefined, key: string): string | undefined |
 }
 
 /**
- * A Redis store for `createCache({ store: redisStore({ url: process.env.REDIS_URL }) })`, and a
- * keyv adapter in its own right (`new Keyv({ store: redisStore() })`).
+ * A Redis store for `createCache({ store: redisStore({ url: 'redis://cache.internal:6379' }) })`,
+ * and a keyv adapter in its own right (`new Keyv({ store: redisStore({ url }) })`). Where Redis is
+ * must be said (`url`, `client`, `cluster` or `sentinel`): there is no default server, so a
+ * missing `REDIS_URL` is an `E_INVALID_OPTION`, not a quiet connection to localhost.
  */
-export function redisStore(options: RedisStoreOptions = {}): RedisStore {
+export function redisStore(options: RedisStoreOptions): RedisStore {
   return new RedisStore(options);
 }

@@ -343,7 +343,8 @@ describe('redisStore on a Redis Cluster: cluster-specific behaviour', () => {
   it('refuses ambiguous topologies with a typed error', () => {
     let error: unknown;
     try {
-      redisStore({ cluster: { rootNodes: cluster.rootNodes }, url: cluster.rootNodes[0]?.url });
+      // @ts-expect-error: the options type admits one of url, client, cluster or sentinel
+      redisStore({ cluster: { rootNodes: cluster.rootNodes }, url: cluster.rootNodes[0]?.url ?? '' });
     } catch (caught) {
       error = caught;
     }

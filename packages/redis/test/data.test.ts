@@ -43,7 +43,7 @@ function open(options: Partial<CacheOptions> = {}): Cache {
   return cache;
 }
 
-function store(options: Parameters<typeof redisStore>[0] = {}): RedisStore {
+function store(options: { namespace?: string } = {}): RedisStore {
   const created = redisStore({ url: server.url, ...options });
   stores.push(created);
   return created;

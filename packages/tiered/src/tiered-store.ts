@@ -341,7 +341,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   }
 }
 
-/** A two-tier store: `createCache({ store: tieredStore({ l1: memoryStore(), l2: redisStore(), bus: redisBus() }) })`. */
+/** A two-tier store: `createCache({ store: tieredStore({ l1: memoryStore(), l2: redisStore({ url }), bus: redisBus({ url }) }) })`. */
 export function tieredStore(options: TieredStoreOptions): TieredStore {
   return new TieredStore(options);
 }

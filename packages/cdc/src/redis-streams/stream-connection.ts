@@ -17,14 +17,23 @@ export interface StreamClient {
   off(event: 'error', listener: (error: unknown) => void): unknown;
 }
 
-export interface StreamConnectionOptions {
-  /** `redis://[user:password@]host:port[/db]` or `rediss://`. Default `redis://127.0.0.1:6379`. */
-  url?: string;
-  /** A connected client you built: used as is and left open (you close it). */
-  client?: StreamClient;
+/** Where Redis is: exactly one of `url` and `client`. There is no default server. */
+export type StreamTarget =
+  | {
+      /** `redis://[user:password@]host:port[/db]` or `rediss://`. */
+      url: string;
+      client?: never;
+    }
+  | {
+      /** A connected client you built: used as is and left open (you close it). */
+      client: StreamClient;
+      url?: never;
+    };
+
+export type StreamConnectionOptions = StreamTarget & {
   /** Extra node-redis options for a connection opened from `url`, merged last. */
   clientOptions?: Partial<RedisClientOptions>;
-}
+};
 
 const CONNECT_TIMEOUT_MS = 1_000;
 const MAX_RECONNECT_DELAY_MS = 2_000;
@@ -71,7 +80,7 @@ export class StreamConnection {
   static open(options: StreamConnectionOptions, name: string): StreamConnection {
     if (options.client !== undefined) return new StreamConnection(options.client, true);
     const client = createClient({
-      url: options.url ?? 'redis://127.0.0.1:6379',
+      url: options.url,
       name,
       disableOfflineQueue: true,
       socket: {

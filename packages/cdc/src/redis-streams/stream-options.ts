@@ -1,9 +1,19 @@
 import { CacheError } from '@org/cache-core';
 
 /** Misuse fails at construction, before any I/O. */
-export function assertOneConnection(options: { url?: unknown; client?: unknown }): void {
-  if (options.url !== undefined && options.client !== undefined)
-    throw new CacheError('E_INVALID_OPTION', 'redis stream: give url or client, not both');
+export function assertOneConnection(options: { url?: unknown; client?: unknown } | undefined): void {
+  if (options === null || typeof options !== 'object')
+    throw new CacheError(
+      'E_INVALID_OPTION',
+      'redis stream: options are required (url or client, stream, ...)',
+    );
+  if ((options.url === undefined) === (options.client === undefined))
+    throw new CacheError(
+      'E_INVALID_OPTION',
+      options.url === undefined
+        ? 'redis stream: give url or client (there is no default server)'
+        : 'redis stream: give url or client, not both',
+    );
   if (options.url !== undefined && (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)))
     throw new CacheError('E_INVALID_OPTION', 'redis stream: url must start with redis:// or rediss://');
 }

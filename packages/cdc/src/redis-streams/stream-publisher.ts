@@ -2,14 +2,14 @@ import { CacheError, type Duration, isCacheError, parseTimeout } from '@org/cach
 import type { RedisClientOptions } from '@redis/client';
 import type { InvalidationEvent } from '../event.js';
 import { encodeEvent } from './stream-codec.js';
-import { type StreamClient, StreamConnection } from './stream-connection.js';
+import { StreamConnection, type StreamTarget } from './stream-connection.js';
 import { assertName, assertOneConnection } from './stream-options.js';
 
-export interface RedisStreamPublisherOptions {
-  /** `redis://...`; default `redis://127.0.0.1:6379`. Give `url` or `client`, not both. */
-  url?: string;
-  /** A connected standalone node-redis v5 client; left open by close(). */
-  client?: StreamClient;
+/**
+ * Where the stream is: `url` (`redis://...`) or `client` (a connected standalone node-redis v5
+ * client, left open by close()), one of them, required (no default server).
+ */
+export type RedisStreamPublisherOptions = StreamTarget & {
   /** The stream key the sources read. */
   stream: string;
   /**
@@ -21,7 +21,7 @@ export interface RedisStreamPublisherOptions {
   commandTimeout?: Duration;
   /** Extra node-redis options for the connection opened from `url`. */
   clientOptions?: Partial<RedisClientOptions>;
-}
+};
 
 export interface RedisStreamPublisher {
   readonly stream: string;

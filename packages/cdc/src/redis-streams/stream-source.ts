@@ -3,18 +3,17 @@ import type { RedisClientOptions } from '@redis/client';
 import type { InvalidationSource, SourceContext } from '../source.js';
 import { ConsumerLoop } from './consumer-loop.js';
 import { StreamCommands } from './stream-commands.js';
-import { isServerReply, type StreamClient, StreamConnection } from './stream-connection.js';
+import { isServerReply, StreamConnection, type StreamTarget } from './stream-connection.js';
 import { type RedisStreamSourceHealth, StreamSourceState } from './stream-health.js';
 import { assertName, assertOneConnection } from './stream-options.js';
 
-export interface RedisStreamSourceOptions {
-  /** `redis://...`; default `redis://127.0.0.1:6379`. Give `url` or `client`, not both. */
-  url?: string;
-  /**
-   * A connected standalone node-redis v5 client. It is left open by stop(); the source opens one
-   * more connection from it (`duplicate()`) for its blocking read, and closes that one.
-   */
-  client?: StreamClient;
+/**
+ * Where the stream is: `url` (`redis://...`) or `client`, one of them, required (no default
+ * server). A `client` is a connected standalone node-redis v5 client; it is left open by stop(),
+ * and the source opens one more connection from it (`duplicate()`) for its blocking read, and
+ * closes that one.
+ */
+export type RedisStreamSourceOptions = StreamTarget & {
   /** The stream key the bridge appends to. */
   stream: string;
   /**
@@ -48,7 +47,7 @@ export interface RedisStreamSourceOptions {
   name?: string;
   /** Extra node-redis options for connections opened from `url`. */
   clientOptions?: Partial<RedisClientOptions>;
-}
+};
 
 export interface RedisStreamSource extends InvalidationSource {
   health(): RedisStreamSourceHealth;

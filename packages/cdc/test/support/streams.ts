@@ -11,6 +11,7 @@ import {
   redisStreamPublisher,
   redisStreamSource,
   type SourceContext,
+  type StreamClient,
 } from '../../src/index.js';
 
 /**
@@ -98,6 +99,11 @@ export async function pendingByConsumer(
   return Object.fromEntries(consumers.map(([name, count]) => [name, Number(count)]));
 }
 
+/** Options whose `url` / `client` may be left out: the fixtures fill in their own url. */
+type DefaultTarget<T> = T extends unknown
+  ? Omit<T, 'url' | 'client'> & { url?: string; client?: StreamClient }
+  : never;
+
 /** Opens sources and publishers for one test file and closes them, and deletes its streams. */
 export class StreamFixtures {
   private readonly closers: Array<() => Promise<void>> = [];
@@ -112,15 +118,18 @@ export class StreamFixtures {
     return name;
   }
 
-  source(options: Omit<RedisStreamSourceOptions, 'url'> & { url?: string }): RedisStreamSource {
-    const source = redisStreamSource(options.client === undefined ? { url: this.url, ...options } : options);
+  /** A source on this file's Redis unless `options` names a `url` or `client` of their own. */
+  source(options: DefaultTarget<RedisStreamSourceOptions>): RedisStreamSource {
+    const source = redisStreamSource(
+      (options.client === undefined ? { url: this.url, ...options } : options) as RedisStreamSourceOptions,
+    );
     this.closers.push(() => source.stop());
     return source;
   }
 
-  publisher(options: Omit<RedisStreamPublisherOptions, 'url'> & { url?: string }): RedisStreamPublisher {
+  publisher(options: DefaultTarget<RedisStreamPublisherOptions>): RedisStreamPublisher {
     const publisher = redisStreamPublisher(
-      options.client === undefined ? { url: this.url, ...options } : options,
+      (options.client === undefined ? { url: this.url, ...options } : options) as RedisStreamPublisherOptions,
     );
     this.closers.push(() => publisher.close());
     return publisher;
