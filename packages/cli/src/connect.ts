@@ -19,9 +19,11 @@ export function connectionOptions(target: Target): RedisConnectionOptions {
     // commands are in flight: only call it stalled well past the operation deadline.
     stallTimeout: Math.max(10_000, 2 * target.operationTimeoutMs),
   };
-  if (!target.cluster) return { url: target.urls[0], ...common };
+  // The target was refused without a URL (usage error), so there is always a first one.
+  const first = target.urls[0] as string;
+  if (!target.cluster) return { url: first, ...common };
   // Cluster nodes learned from the seeds need the seeds' credentials and TLS too.
-  const seed = new URL(target.urls[0] as string);
+  const seed = new URL(first);
   return {
     cluster: { rootNodes: target.urls.map((url) => ({ url })) },
     ...common,
