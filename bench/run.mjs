@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { startRedisServer } from '@org/cache-test-support';
 import { createClient } from '@redis/client';
 import { aggregate } from './lib/aggregate.mjs';
 import { launchWorker } from './lib/launch.mjs';
 import { describeRun } from './lib/machine.mjs';
 import { baselineFor, SCENARIOS, TIERS } from './lib/plan.mjs';
-import { startRedisServer } from './lib/redis-server.mjs';
 import { formatRate, renderReport, targetRows } from './lib/report.mjs';
 import { parseSettings } from './lib/settings.mjs';
 
@@ -79,7 +79,7 @@ async function connectRedis() {
   await admin.connect();
   return {
     url: server.url,
-    version: server.version,
+    version: /^redis_version:(\S+)/m.exec(await admin.info('server'))?.[1] ?? 'unknown',
     source: 'private redis-server',
     admin,
     stop: server.stop,

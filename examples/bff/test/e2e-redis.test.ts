@@ -1,5 +1,5 @@
+import { redisCommand } from '@org/cache-test-support';
 import { describe, expect, it } from 'vitest';
-import { redisCommand } from '../../../packages/redis/test/support/resp.js';
 import { bffOnPrivateRedis } from './support/private-redis.js';
 import { cacheScenarios } from './support/scenarios.js';
 

@@ -1,5 +1,5 @@
+import { type RedisServer, startRedisServer } from '@org/cache-test-support';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../../redis/test/support/redis-server.js';
 import { orderEvent, pendingCount, recordingContext, StreamFixtures, waitFor } from './support/streams.js';
 
 // Redis killed, restarted and stopped under a running source: each test starts its own

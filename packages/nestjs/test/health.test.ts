@@ -4,13 +4,13 @@ import type { Cache } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { CacheHealthIndicator, CacheModule, getCacheToken } from '@org/cache-nestjs';
 import { redisStore } from '@org/cache-redis';
-import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import {
   type RedisServer,
   startRedisServer,
   stopAllRedisServers,
   uniquePrefix,
-} from '../../redis/test/support/redis-server.js';
+} from '@org/cache-test-support';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { getJson, type RunningApp, startApp, waitFor } from './support/app.js';
 
 @Controller()

@@ -1,8 +1,8 @@
 import type { Cache } from '@org/cache-core';
 import { CacheModule, getCacheToken } from '@org/cache-nestjs';
 import { redisStore } from '@org/cache-redis';
+import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sharedRedisUrl, uniquePrefix } from '../../redis/test/support/redis-server.js';
 import { AccountsUpstream, accountsModule } from './support/accounts.js';
 import { getJson, type RunningApp, startApp } from './support/app.js';
 

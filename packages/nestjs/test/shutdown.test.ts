@@ -1,7 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import { describe, expect, it } from 'vitest';
-import { sharedRedisUrl, uniquePrefix } from '../../redis/test/support/redis-server.js';
 
 const WORKER = fileURLToPath(new URL('./workers/close-app.mjs', import.meta.url));
 // How long after app.close() the process may take to exit. Generous: a busy 2-core machine.

@@ -5,10 +5,14 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { type Cache, type CacheOptions, createCache, isCacheError } from '@org/cache-core';
 import { type RedisStoreOptions, redisBus, redisStore } from '@org/cache-redis';
+import {
+  freePort,
+  type RedisServer,
+  redisCommand,
+  startRedisServer,
+  uniquePrefix,
+} from '@org/cache-test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/free-port.js';
-import { type RedisServer, startRedisServer, uniquePrefix } from './support/redis-server.js';
-import { redisCommand } from './support/resp.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,8 +1,7 @@
 import { isCacheError } from '@org/cache-core';
 import { type RedisBus, redisBus } from '@org/cache-redis';
+import { type RedisServer, redisCommand, startRedisServer, uniquePrefix } from '@org/cache-test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer, uniquePrefix } from './support/redis-server.js';
-import { redisCommand } from './support/resp.js';
 
 let server: RedisServer;
 beforeAll(async () => {

@@ -1,10 +1,15 @@
 import { type Cache, type CacheStore, capabilitiesOf, createCache, isCacheError } from '@org/cache-core';
 import { type RedisStore, redisStore } from '@org/cache-redis';
+import {
+  type RedisCluster,
+  type RespReply,
+  redisCommand,
+  startRedisCluster,
+  stopAllRedisServers,
+  uniquePrefix,
+} from '@org/cache-test-support';
 import { storeContractSuite } from '@org/cache-testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisCluster, startRedisCluster } from './support/redis-cluster.js';
-import { stopAllRedisServers, uniquePrefix } from './support/redis-server.js';
-import { type RespReply, redisCommand } from './support/resp.js';
 
 // The store on a real 3-master Redis Cluster (DESIGN.md "Scale path"): the whole store contract,
 // then what only a cluster can get wrong - multi-key reads across slots, pattern operations that

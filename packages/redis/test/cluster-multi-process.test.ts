@@ -1,7 +1,12 @@
+import {
+  type RedisCluster,
+  type RespReply,
+  redisCommand,
+  startRedisCluster,
+  stopAllRedisServers,
+  uniquePrefix,
+} from '@org/cache-test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisCluster, startRedisCluster } from './support/redis-cluster.js';
-import { stopAllRedisServers, uniquePrefix } from './support/redis-server.js';
-import { type RespReply, redisCommand } from './support/resp.js';
 import {
   type BurstResult,
   type CacheWorker,

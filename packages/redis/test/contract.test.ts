@@ -1,8 +1,8 @@
 import { escapeGlob, storeCapabilities } from '@org/cache-core';
 import { type RedisStore, redisStore } from '@org/cache-redis';
+import { type RedisServer, sharedRedisUrl, startRedisServer } from '@org/cache-test-support';
 import { cacheContractSuite, storeContractSuite } from '@org/cache-testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
-import { type RedisServer, sharedRedisUrl, startRedisServer } from './support/redis-server.js';
 
 // The project's store contract, raw and through createCache, on a redis-server of our own.
 let server: RedisServer;

@@ -13,9 +13,15 @@ import {
   storeCapabilities,
 } from '@org/cache-core';
 import { type RedisStore, redisStore } from '@org/cache-redis';
+import {
+  type RedisServer,
+  type RespReply,
+  redisBinary,
+  redisCommand,
+  startRedisServer,
+  uniquePrefix,
+} from '@org/cache-test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, redisBinary, startRedisServer, uniquePrefix } from './support/redis-server.js';
-import { type RespReply, redisCommand } from './support/resp.js';
 
 const execFileAsync = promisify(execFile);
 

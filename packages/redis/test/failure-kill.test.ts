@@ -1,9 +1,17 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Cache, createCache } from '@org/cache-core';
 import { type RedisStore, redisStore } from '@org/cache-redis';
+import {
+  countCommands,
+  type RedisServer,
+  report,
+  runLoad,
+  settle,
+  sleep,
+  startRedisServer,
+  trapUnhandled,
+  waitFor,
+} from '@org/cache-test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from './support/redis-server.js';
-import { countCommands, report, runLoad, settle, trapUnhandled, waitFor } from './support/timing.js';
 
 // Redis killed with SIGKILL in the middle of a load, then restarted on the same port (empty: the
 // harness runs it without persistence). Default cache options: operationTimeout 250 ms, breaker

@@ -1,12 +1,17 @@
 import type { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { type Cache, type CacheOptions, createCache } from '@org/cache-core';
 import { type RedisStore, redisStore } from '@org/cache-redis';
+import {
+  countCommands,
+  type RedisServer,
+  report,
+  settle,
+  sleep,
+  startRedisServer,
+} from '@org/cache-test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from './support/redis-server.js';
-import { countCommands, report, settle } from './support/timing.js';
 
 // 1000 failed operations against a dead Redis must leave nothing behind: no listeners on the
 // node-redis client or the process, no handles or timers, no heap that keeps growing. The

@@ -1,12 +1,20 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Cache, type CacheOptions, createCache, storeCapabilities } from '@org/cache-core';
 import { type RedisStore, redisStore } from '@org/cache-redis';
+import {
+  countCommands,
+  type RedisServer,
+  redisCommand,
+  report,
+  runLoad,
+  settle,
+  sleep,
+  startRedisServer,
+  trapUnhandled,
+  waitFor,
+} from '@org/cache-test-support';
 import { manualClock } from '@org/cache-testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from './support/redis-server.js';
-import { redisCommand } from './support/resp.js';
-import { countCommands, report, runLoad, settle, trapUnhandled, waitFor } from './support/timing.js';
 
 // Redis paused with SIGSTOP: the process keeps its sockets open but answers nothing, like a hung
 // server or a half-open connection. node-redis still believes it is connected, so only core's

@@ -1,10 +1,16 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { type Cache, type CacheOptions, createCache } from '@org/cache-core';
 import { redisStore } from '@org/cache-redis';
+import {
+  Latencies,
+  type RedisServer,
+  redisCommand,
+  report,
+  settle,
+  sleep,
+  startRedisServer,
+  waitFor,
+} from '@org/cache-test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer } from './support/redis-server.js';
-import { redisCommand } from './support/resp.js';
-import { Latencies, report, settle, waitFor } from './support/timing.js';
 
 // Redis stopped cleanly (SIGTERM: it closes every client connection) and started again on the
 // same port, empty (the harness runs it without persistence). The client must reconnect by

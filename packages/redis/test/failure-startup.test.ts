@@ -1,10 +1,18 @@
 import { type Cache, createCache, isCacheError } from '@org/cache-core';
 import { type RedisStore, redisStore } from '@org/cache-redis';
+import {
+  countCommands,
+  freePort,
+  Latencies,
+  type RedisServer,
+  redisCommand,
+  report,
+  settle,
+  startRedisServer,
+  trapUnhandled,
+  waitFor,
+} from '@org/cache-test-support';
 import { afterAll, describe, expect, it } from 'vitest';
-import { freePort } from './support/free-port.js';
-import { type RedisServer, startRedisServer } from './support/redis-server.js';
-import { redisCommand } from './support/resp.js';
-import { countCommands, Latencies, report, settle, trapUnhandled, waitFor } from './support/timing.js';
 
 // Redis unreachable when the service starts: the cache must start anyway, answer every call
 // within a bound, fall back to the fetcher, and come back by itself once Redis is there.

@@ -1,8 +1,8 @@
 import keyvTestSuite, { keyvIteratorTests } from '@keyv/test-suite';
 import { type RedisStore, redisStore } from '@org/cache-redis';
+import { type RedisServer, startRedisServer } from '@org/cache-test-support';
 import Keyv from 'keyv';
 import * as vitest from 'vitest';
-import { type RedisServer, startRedisServer } from './support/redis-server.js';
 
 // keyv's own adapter suite: redisStore() must work for any keyv user. A fresh adapter per call,
 // because Keyv keeps one namespace per adapter object (true of every keyv adapter). The suite

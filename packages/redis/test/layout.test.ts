@@ -2,9 +2,14 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { type Cache, createCache, eventDriven } from '@org/cache-core';
 import { redisStore } from '@org/cache-redis';
+import {
+  type RedisServer,
+  redisBinary,
+  redisCommand,
+  startRedisServer,
+  uniquePrefix,
+} from '@org/cache-test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, redisBinary, startRedisServer, uniquePrefix } from './support/redis-server.js';
-import { redisCommand } from './support/resp.js';
 
 const execFileAsync = promisify(execFile);
 

@@ -1,11 +1,11 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type RedisServer,
+  redisCommand,
   startRedisServer,
   stopAllRedisServers,
   uniquePrefix,
-} from './support/redis-server.js';
-import { redisCommand } from './support/resp.js';
+} from '@org/cache-test-support';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type BurstResult,
   type CacheWorker,

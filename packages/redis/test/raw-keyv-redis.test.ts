@@ -1,9 +1,14 @@
 import KeyvRedis, { type KeyvRedisOptions } from '@keyv/redis';
 import { type Cache, createCache, isCacheError } from '@org/cache-core';
+import {
+  type RedisServer,
+  redisCommand,
+  sleep,
+  startRedisServer,
+  uniquePrefix,
+} from '@org/cache-test-support';
 import { cacheContractSuite } from '@org/cache-testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer, uniquePrefix } from './support/redis-server.js';
-import { redisCommand } from './support/resp.js';
 
 /*
  * A raw @keyv/redis adapter passed straight to createCache: no capabilities, so core falls back to
@@ -119,7 +124,3 @@ describe('raw KeyvRedis on a Redis that is down', () => {
     }
   });
 });
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}

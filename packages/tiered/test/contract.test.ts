@@ -1,9 +1,9 @@
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
+import { type RedisServer, startRedisServer } from '@org/cache-test-support';
 import { storeContractSuite } from '@org/cache-testing';
 import { tieredStore } from '@org/cache-tiered';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, it } from 'vitest';
-import { type RedisServer, startRedisServer } from '../../redis/test/support/redis-server.js';
 
 // The project's store contract, raw and through createCache, on memory L1 + Redis L2 + Redis bus,
 // against a redis-server of our own. The flags are what tieredStore really advertises: a sync read

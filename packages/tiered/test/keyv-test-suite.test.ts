@@ -1,10 +1,10 @@
 import keyvTestSuite, { keyvIteratorTests } from '@keyv/test-suite';
 import { memoryStore } from '@org/cache-memory';
 import { type RedisBus, redisBus, redisStore } from '@org/cache-redis';
+import { type RedisServer, startRedisServer } from '@org/cache-test-support';
 import { type TieredStore, tieredStore } from '@org/cache-tiered';
 import Keyv from 'keyv';
 import * as vitest from 'vitest';
-import { type RedisServer, startRedisServer } from '../../redis/test/support/redis-server.js';
 
 // keyv's own adapter suite through `new Keyv({ store: tieredStore(...) })`: a keyv user (cache-manager,
 // cacheable) must be able to use the two-tier store as any other adapter. A fresh store per call,

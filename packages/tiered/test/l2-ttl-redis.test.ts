@@ -1,10 +1,15 @@
 import { createCache, type Duration, eventDriven, storeCapabilities } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
+import {
+  type RedisServer,
+  redisCommand,
+  sleep,
+  startRedisServer,
+  uniquePrefix,
+} from '@org/cache-test-support';
 import { tieredStore } from '@org/cache-tiered';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer, uniquePrefix } from '../../redis/test/support/redis-server.js';
-import { redisCommand } from '../../redis/test/support/resp.js';
 
 // With a Redis L2 the tiered store asks Redis how long an entry has left (PTTL) and fills L1 for
 // no longer than that: an L1 copy disappears when the L2 entry does, whatever l1Ttl says.
@@ -30,7 +35,6 @@ function instance(l1Ttl: Duration = '1m') {
   return { store, bus, inL1: (key: string) => l1[storeCapabilities].getSync?.(key) };
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const pttl = (key: string) => redisCommand(server.port, ['PTTL', key]) as Promise<number>;
 
 describe('an L1 copy of a Redis entry lives no longer than the entry’s PTTL', () => {

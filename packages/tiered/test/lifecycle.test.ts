@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { createCache } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
+import { type RedisServer, startRedisServer, uniquePrefix } from '@org/cache-test-support';
 import { memoryBusHub } from '@org/cache-testing';
 import { tieredStore } from '@org/cache-tiered';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer, uniquePrefix } from '../../redis/test/support/redis-server.js';
 
 // Ownership: tieredStore is given its two tiers and its bus; closing the cache releases all three
 // (as it already does the tiers), so a service built the documented way shuts down cleanly.

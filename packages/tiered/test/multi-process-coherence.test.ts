@@ -1,5 +1,5 @@
+import { type RedisServer, startRedisServer, uniquePrefix } from '@org/cache-test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer, uniquePrefix } from '../../redis/test/support/redis-server.js';
 import {
   type Instance,
   percentile,

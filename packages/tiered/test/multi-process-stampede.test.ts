@@ -1,6 +1,5 @@
+import { type RedisServer, redisCommand, startRedisServer, uniquePrefix } from '@org/cache-test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer, uniquePrefix } from '../../redis/test/support/redis-server.js';
-import { redisCommand } from '../../redis/test/support/resp.js';
 import {
   type BurstResult,
   type Instance,

@@ -1,9 +1,9 @@
 import { type Cache, createCache } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
+import { type RedisServer, startRedisServer, uniquePrefix } from '@org/cache-test-support';
 import { tieredStore } from '@org/cache-tiered';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type RedisServer, startRedisServer, uniquePrefix } from '../../redis/test/support/redis-server.js';
 
 // Tag tokens are created in L2 only where absent (SET NX GET), and L1 keeps the token that won:
 // two instances whose fetches race to create one tag's token record the same token.

@@ -1,5 +1,5 @@
+import { type RedisServer, startRedisServer } from '@org/cache-test-support';
 import { afterAll, beforeAll } from 'vitest';
-import { type RedisServer, startRedisServer } from '../../../../packages/redis/test/support/redis-server.js';
 import { BffClient } from './bff-client.js';
 import { type BffProcess, startBff } from './service.js';
 

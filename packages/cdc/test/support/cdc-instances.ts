@@ -143,7 +143,7 @@ export const stopAllInstances = stopAllChildWorkers;
 
 /** Epoch ms with sub-ms precision, comparable with the instances' timestamps. */
 export const now = () => performance.timeOrigin + performance.now();
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { sleep } from '@org/cache-test-support';
 
 /** Prints one measured figure so a run's log can be quoted. */
 export function report(label: string, value: string): void {

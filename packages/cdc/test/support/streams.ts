@@ -1,6 +1,5 @@
 import { CacheError } from '@org/cache-core';
-import { sharedRedisUrl, uniquePrefix } from '../../../redis/test/support/redis-server.js';
-import { type RespReply, redisCommand } from '../../../redis/test/support/resp.js';
+import { type RespReply, redisCommand, sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import {
   type ApplyOutcome,
   type InvalidationEvent,
@@ -20,7 +19,7 @@ import {
  * test opened.
  */
 
-export { waitFor } from '../../../redis/test/support/timing.js';
+export { waitFor } from '@org/cache-test-support';
 export { sharedRedisUrl, uniquePrefix };
 
 let sequence = 0;

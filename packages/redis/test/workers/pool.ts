@@ -142,8 +142,8 @@ export async function startWorkers(configs: WorkerConfig[]): Promise<CacheWorker
   return processes.map((process, index) => new CacheWorker(configs[index] as WorkerConfig, process));
 }
 
+export { sleep } from '@org/cache-test-support';
 export { bounded };
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** Sum of callers per distinct value across burst results. */
 export function tally(results: BurstResult[]): {

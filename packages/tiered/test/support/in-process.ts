@@ -1,5 +1,6 @@
 import type { CacheStore } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
+import { sleep } from '@org/cache-test-support';
 import { type MemoryBusEndpoint, type MemoryBusHub, memoryBusHub } from '@org/cache-testing';
 import { type TieredStore, type TieredStoreOptions, tieredStore } from '@org/cache-tiered';
 
@@ -140,7 +141,7 @@ export function instances(
 /** Lets queued microtasks and immediates run (the in-process bus delivers a microtask later). */
 export const flush = () => new Promise((resolve) => setImmediate(resolve));
 
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { sleep };
 
 /** Retries `check` until true; bounded. */
 export async function eventually(what: string, check: () => boolean, timeoutMs = 3_000): Promise<void> {

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { type RespReply, redisCommand, sleep } from '@org/cache-test-support';
 import {
   bounded,
   ChildWorker,
@@ -6,7 +7,6 @@ import {
   startChildWorkers,
   stopAllChildWorkers,
 } from '@org/cache-testing';
-import { type RespReply, redisCommand } from '../../../redis/test/support/resp.js';
 
 /**
  * The parent side of workers/tiered-worker.mjs: service instances in child processes, each with its
@@ -169,8 +169,7 @@ export async function startInstances(configs: InstanceConfig[]): Promise<Instanc
 /** SIGKILLs every instance still running (by pid) and waits for the exits (bounded). */
 export const stopAllInstances = stopAllChildWorkers;
 
-export { bounded };
-export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+export { bounded, sleep };
 
 /** Epoch ms with sub-ms precision, comparable with the instances' timestamps. */
 export const now = () => performance.timeOrigin + performance.now();

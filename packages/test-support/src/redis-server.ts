@@ -124,7 +124,7 @@ export function redisBinary(name: 'redis-server' | 'redis-cli'): string {
     }
   }
   throw new Error(
-    `${name} is not on PATH, and the @org/cache-redis tests start their own Redis servers with it. ` +
+    `${name} is not on PATH, and the @org/cache tests and bench start their own Redis servers with it. ` +
       'Install Redis 7 or later: on Debian/Ubuntu `sudo apt-get install redis-server` (it provides ' +
       `redis-server and redis-cli); on macOS \`brew install redis\`. Then check with \`${name} --version\`.`,
   );

@@ -9,21 +9,21 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
-import { freePort } from './support/free-port.js';
-import { type LoadRecord, staleReads } from './support/invalidation-load.js';
-import { startRedisCluster } from './support/redis-cluster.js';
+import { freePort } from '../src/free-port.js';
+import { startRedisCluster } from '../src/redis-cluster.js';
+import { type LoadRecord, staleReads } from '../src/invalidation-load.js';
 import {
   sharedRedisUrl,
   startRedisServer,
   stopAllRedisServers,
   trackedRedisPids,
   uniquePrefix,
-} from './support/redis-server.js';
-import { RedisCommandTimeoutError, type RespReply, redisCommand } from './support/resp.js';
+} from '../src/redis-server.js';
+import { RedisCommandTimeoutError, type RespReply, redisCommand } from '../src/resp.js';
 
 // The real freePort, wrapped so one test can hand out a port that is already taken.
-vi.mock('./support/free-port.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('./support/free-port.js')>();
+vi.mock('../src/free-port.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../src/free-port.js')>();
   return { ...real, freePort: vi.fn(real.freePort) };
 });
 
@@ -347,7 +347,7 @@ describe('shared Redis helpers', () => {
 // ends its fork workers without running 'exit' handlers, so the watchdog is what cleans up after
 // a test that forgets to stop its server.)
 describe('servers never outlive the process that started them', () => {
-  const support = fileURLToPath(new URL('./support/', import.meta.url));
+  const support = fileURLToPath(new URL('../src/', import.meta.url));
   let compiled: string | undefined;
   const orphans: number[] = [];
 

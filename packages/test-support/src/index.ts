@@ -1,0 +1,49 @@
+export { CLUSTER_BUS_OFFSET, freePort, isPortFree } from './free-port.js';
+export {
+  clusterNodeArgs,
+  type RedisCluster,
+  type StartRedisClusterOptions,
+  startRedisCluster,
+  waitForClusterOk,
+} from './redis-cluster.js';
+export {
+  type RedisServer,
+  redisBinary,
+  type StartRedisServerOptions,
+  sharedRedisUrl,
+  startRedisServer,
+  stopAllRedisServers,
+  trackedRedisPids,
+  uniquePrefix,
+} from './redis-server.js';
+export {
+  type RedisCommandOptions,
+  RedisCommandTimeoutError,
+  RedisReplyError,
+  type RespReply,
+  redisCommand,
+} from './resp.js';
+export {
+  type Invalidation,
+  type InvalidationLoadOptions,
+  type LoadRecord,
+  type Read,
+  runInvalidationLoad,
+  type StaleRead,
+  staleReads,
+  type TimedCall,
+  worstLatency,
+} from './invalidation-load.js';
+export { type SentinelSetup, type StartSentinelSetupOptions, startSentinelSetup } from './redis-sentinel.js';
+export { sleep } from './sleep.js';
+export {
+  countCommands,
+  Latencies,
+  type LoadResult,
+  report,
+  runLoad,
+  type Settled,
+  settle,
+  trapUnhandled,
+  waitFor,
+} from './timing.js';
