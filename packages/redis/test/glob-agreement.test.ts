@@ -1,7 +1,7 @@
 import { createClient } from '@keyv/redis';
 import { compileGlob, escapeGlob } from '@org/cache-core';
+import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedRedisUrl, uniquePrefix } from './support/redis-server.js';
 
 // The memory store and core's own filters (in-flight fetches, iterator stores) match globs with
 // compileGlob; Redis matches them in SCAN MATCH. A pattern must select the same keys everywhere.
