@@ -32,6 +32,11 @@ const project = (
     root,
     ...timeouts,
     include: ['test/**/*.test.ts'],
+    // A test's timeout is a hang guard, not a performance claim (those live in bench/): tests
+    // that take 0.5 s alone took over 5 s (vitest's default) on a loaded 2-core machine. Waits
+    // inside tests are bounded by their own, descriptive deadlines (waitFor: 10 s by default).
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     // Type tests (*.test-d.ts: expectTypeOf, @ts-expect-error) are checked by `pnpm typecheck`
     // (tsc over tsconfig.json and packages/nestjs/tsconfig.json, which include every test
     // folder), and `pnpm test` runs it first. Not vitest's typecheck mode: it printed an "experimental feature" notice per project and
@@ -41,6 +46,8 @@ const project = (
 
 export default defineConfig({
   test: {
+    // Figures the tests measure go to test-artifacts/measurements.log (see test-support's measure()).
+    globalSetup: [fileURLToPath(new URL('./packages/test-support/src/global-setup.ts', import.meta.url))],
     projects: [
       project('core'),
       project('memory'),

@@ -1,4 +1,4 @@
-import { type RedisServer, startRedisServer } from '@org/cache-test-support';
+import { measure, type RedisServer, startRedisServer } from '@org/cache-test-support';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { orderEvent, pendingCount, recordingContext, StreamFixtures, waitFor } from './support/streams.js';
 
@@ -104,7 +104,7 @@ describe('redisStreamSource when Redis fails', { timeout: 30_000 }, () => {
       new Promise((resolve) => setTimeout(() => resolve('still stopping after 5 s'), 5_000)),
     ]);
     const took = performance.now() - started;
-    console.log(`[cdc] stop() with Redis down resolved in ${took.toFixed(1)} ms`);
+    measure(`[cdc] stop() with Redis down resolved in ${took.toFixed(1)} ms`);
     expect(outcome).toBe('stopped');
     await source.stop();
     expect(source.health()).toMatchObject({ status: 'down', reason: 'stopped' });

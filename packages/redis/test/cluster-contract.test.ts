@@ -1,6 +1,7 @@
 import { type Cache, type CacheStore, capabilitiesOf, createCache, isCacheError } from '@org/cache-core';
 import { type RedisStore, redisStore } from '@org/cache-redis';
 import {
+  measure,
   type RedisCluster,
   type RespReply,
   redisCommand,
@@ -129,7 +130,7 @@ describe('redisStore on a Redis Cluster: cluster-specific behaviour', () => {
       cluster.nodes.map((node) => keysOnNode(node.port, `${cache.prefix}:*`)),
     );
     const sizes = await Promise.all(cluster.nodes.map((node) => redisCommand(node.port, ['DBSIZE'])));
-    console.log(
+    measure(
       `[cluster patterns] ${total} keys written; per-master keys of this cache: ${perNode
         .map((keys, index) => `${port(index)}=${keys.length}`)
         .join(' ')}; per-master DBSIZE: ${sizes.join(' ')}`,
@@ -198,7 +199,7 @@ describe('redisStore on a Redis Cluster: cluster-specific behaviour', () => {
     } finally {
       await store.disconnect();
     }
-    console.log(
+    measure(
       `[cluster leases: ${label}] ${rests.length} keys, ${rests.length - failures.length} with lease and entry on one slot` +
         (failures.length > 0 ? `; ${failures.length} not:\n  ${failures.slice(0, 5).join('\n  ')}` : ''),
     );
@@ -260,7 +261,7 @@ describe('redisStore on a Redis Cluster: cluster-specific behaviour', () => {
           outcomes.push(`${key}: ${(error as Error).message}`);
         }
       }
-      console.log(`[cluster empty hash tag, set+get]\n  ${outcomes.join('\n  ')}`);
+      measure(`[cluster empty hash tag, set+get]\n  ${outcomes.join('\n  ')}`);
       expect(outcomes).toEqual(emptyTagKeys.map((rest) => `${prefix}:${rest}: v`));
     } finally {
       await store.disconnect();
@@ -303,7 +304,7 @@ describe('redisStore on a Redis Cluster: cluster-specific behaviour', () => {
     const badKey = 'search:{}:sort:{name}';
     for (let attempt = 0; attempt < 6; attempt++) await cache.get(badKey);
     const stats = cache.stats();
-    console.log(
+    measure(
       `[cluster empty hash tag] after 6 reads of ${JSON.stringify(badKey)}: storeErrors ${stats.totals.storeErrors}, ` +
         `breaker ${stats.store.breaker}`,
     );

@@ -1,4 +1,5 @@
 import {
+  measure,
   type RedisCluster,
   type RespReply,
   redisCommand,
@@ -108,7 +109,7 @@ describe('cross-process coalescing and no stale writes on a Redis Cluster', () =
       expect(tally(results).fetches).toBe(1);
       expect(wallMs).toBeLessThan(3 * singleMs + 200);
     }
-    console.log(
+    measure(
       `[cluster stampede] single process (1 x ${total}) wall ms ${singleMs.toFixed(1)}, fetch count ${await counterOf(singleCounter)}; ` +
         `${PROCESSES} x ${CALLERS_PER_PROCESS}:\n  ${rounds.join('\n  ')}`,
     );
@@ -145,7 +146,7 @@ describe('cross-process coalescing and no stale writes on a Redis Cluster', () =
       if (c === undefined) throw new Error('no worker C');
       const reads = await Promise.all([a, b, c].map((worker) => worker.get(key)));
       const raw = await onOwner(rawKey, ['GET', rawKey]);
-      console.log(
+      measure(
         `[cluster no-stale-writes, ${title}] reads A/B/C after A's fetch: ${JSON.stringify(reads)}; raw entry: ${String(raw)}`,
       );
       expect(reads).toEqual([undefined, undefined, undefined]);

@@ -1,4 +1,5 @@
 import {
+  measure,
   type RedisServer,
   redisCommand,
   startRedisServer,
@@ -158,7 +159,7 @@ describe('no stale writes across processes', () => {
       if (c === undefined) throw new Error('no worker C');
       const reads = await Promise.all([a, b, c].map((worker) => worker.get(key)));
       const raw = await redisCommand(server.port, ['GET', rawKey]);
-      console.log(
+      measure(
         `[no-stale-writes ${scenario.title}] invalidation took ${invalidationMs.toFixed(0)} ms, ` +
           `${(aResult.finishedAt - invalidatedAt).toFixed(0)} ms before A's fetch ended; reads A/B/C: ${JSON.stringify(reads)}; ` +
           `raw entry: ${raw === null ? 'none' : String(raw).slice(0, 160)}`,
@@ -226,7 +227,7 @@ describe('no stale writes across processes', () => {
       const [c] = await startWorkers([config(prefix, 'C')]);
       if (c === undefined) throw new Error('no worker C');
       const reads = await Promise.all([a, b, c].map((worker) => worker.get(key)));
-      console.log(
+      measure(
         `[no-stale-writes late caller after ${title}] B waited ${bResult.elapsedMs.toFixed(0)} ms; reads A/B/C: ${JSON.stringify(reads)}`,
       );
       expect(reads).toEqual(Array(3).fill({ by: 'B', fetchedBy: 'B' }));

@@ -1,4 +1,5 @@
 import {
+  measure,
   type RedisServer,
   redisCommand,
   startRedisServer,
@@ -103,7 +104,7 @@ describe('cross-process stampede on one Redis', () => {
       const fetches = await counterOf(counterKey);
       const reported = tally(spread.results).fetches;
       multiWalls.push(spread.wallMs);
-      console.log(
+      measure(
         `[stampede round ${round}] fetch count (Redis INCR): ${fetches}, fetches reported by processes: ${reported}, ` +
           `callers served: ${total}; wall ms single process (1 x ${total}): ${alone.wallMs.toFixed(1)}, ` +
           `${PROCESSES} processes (${PROCESSES} x ${CALLERS_PER_PROCESS}): ${spread.wallMs.toFixed(1)}; ` +
@@ -117,7 +118,7 @@ describe('cross-process stampede on one Redis', () => {
 
     const singleMs = median(singleWalls);
     const multiMs = median(multiWalls);
-    console.log(
+    measure(
       `[stampede] median wall ms over ${ROUNDS} rounds: single process ${singleMs.toFixed(1)}, ` +
         `${PROCESSES} processes ${multiMs.toFixed(1)} (ratio ${(multiMs / singleMs).toFixed(2)}x; fetcher ${FETCH_MS} ms)`,
     );
@@ -171,7 +172,7 @@ describe('cross-process stampede on one Redis', () => {
     const doneAt = performance.now();
     const fetches = await counterOf(counterKey);
     const waited = Math.max(...results.map((result) => result.elapsedMs));
-    console.log(
+    measure(
       `[stampede crash] lease ttl ${LEASE_TTL_MS} ms; holder ${holder.config.name} (pid ${holder.pid}) SIGKILLed ` +
         `${(killedAt - leaseTaken).toFixed(0)} ms into its 2000 ms fetch; survivors waited max ${waited.toFixed(0)} ms ` +
         `(per process: ${results.map((result) => `${result.name}=${result.elapsedMs.toFixed(0)}`).join(' ')}), ` +

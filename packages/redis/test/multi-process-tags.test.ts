@@ -1,4 +1,5 @@
 import {
+  measure,
   type RedisServer,
   redisCommand,
   startRedisServer,
@@ -87,7 +88,7 @@ describe('tags across processes', () => {
     await invalidator.request('invalidateTags', { tags: ['product:A'] });
     const after = await Promise.all(readers.map((reader) => getMany(reader, keys)));
     const expectedAfter = [...entries.map(() => undefined), ...unrelated.map((entry) => entry.value)];
-    console.log(
+    measure(
       `[tags fan-out] after invalidateTags in P0: dependents still readable per reader: ${after
         .map(
           (values, index) =>
@@ -132,7 +133,7 @@ describe('tags across processes', () => {
       await invalidator.request('invalidateTags', { tags: [tag] });
       const changes = delta(before, await commandCalls());
       measured.push({ count, changes });
-      console.log(
+      measure(
         `[tags O(1)] invalidateTags with ${count} dependents: ${total(changes)} Redis command(s) ${JSON.stringify(changes)}`,
       );
 
@@ -192,6 +193,6 @@ describe('tags across processes', () => {
         Array(3).fill({ tag, again: true, fetchedBy: third.config.name }),
       );
     }
-    console.log(`[tags clock skew ±1 h]\n  ${rounds.join('\n  ')}`);
+    measure(`[tags clock skew ±1 h]\n  ${rounds.join('\n  ')}`);
   }, 60_000);
 });

@@ -1,4 +1,5 @@
 export { CLUSTER_BUS_OFFSET, freePort, isPortFree } from './free-port.js';
+export { measure, measurementsFile, report } from './measurements.js';
 export {
   clusterNodeArgs,
   type RedisCluster,
@@ -40,7 +41,6 @@ export {
   countCommands,
   Latencies,
   type LoadResult,
-  report,
   runLoad,
   type Settled,
   settle,

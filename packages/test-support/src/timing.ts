@@ -1,16 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
- * Measurement helpers for the failure tests: how long each caller waited, how long the cache
- * took to come back, and what escaped as an unhandled rejection. Figures are printed with a
- * `[failure]` label so a run's log can be quoted.
+ * Timing helpers for the failure tests: how long each caller waited, how long the cache took to
+ * come back, and what escaped as an unhandled rejection. Figures are recorded with `report()`
+ * (measurements.ts), away from the test output.
  */
-
-/** Prints one measured figure, labelled, so it can be quoted from the test output. */
-export function report(label: string, value: number | string, unit = typeof value === 'number' ? 'ms' : '') {
-  const shown = typeof value === 'number' ? String(Math.round(value * 10) / 10) : value;
-  console.log(`[failure] ${label}: ${shown}${unit ? ` ${unit}` : ''}`);
-}
 
 /** The worst (and a few other) latencies of a set of calls. */
 export class Latencies {

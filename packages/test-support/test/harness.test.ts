@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../src/free-port.js';
+import { measure } from '../src/measurements.js';
 import { startRedisCluster } from '../src/redis-cluster.js';
 import { type LoadRecord, staleReads } from '../src/invalidation-load.js';
 import {
@@ -268,7 +269,7 @@ describe('startRedisCluster', () => {
     const before = performance.now();
     const cluster = await startRedisCluster();
     const elapsed = performance.now() - before;
-    console.info(`3-master cluster ready in ${Math.round(elapsed)} ms`);
+    measure(`3-master cluster ready in ${Math.round(elapsed)} ms`);
     const ports = cluster.nodes.map((node) => node.port);
     expect(cluster.nodes).toHaveLength(3);
     expect(cluster.rootNodes).toEqual(ports.map((port) => ({ url: `redis://127.0.0.1:${port}` })));

@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { measure } from '@org/cache-test-support';
 import { ChildWorker, type ChildWorkerOptions, stopAllChildWorkers } from '@org/cache-testing';
 import type { RedisStreamSourceHealth } from '../../src/index.js';
 
@@ -147,5 +148,5 @@ export { sleep } from '@org/cache-test-support';
 
 /** Prints one measured figure so a run's log can be quoted. */
 export function report(label: string, value: string): void {
-  console.log(`[cdc multi-process] ${label}: ${value}`);
+  measure(`[cdc multi-process] ${label}: ${value}`);
 }

@@ -27,13 +27,16 @@ export type CacheTestBody = (open: OpenCache, test: { readonly id: string }) => 
  * store from the subject (or on `options.store`, to put two caches on one store). Caches are
  * closed after the test, before the store is cleaned up.
  */
-export function defineCacheTest<Store extends StoreInput>(test: DefineTest<Store>) {
+export function defineCacheTest<Store extends StoreInput>(
+  test: DefineTest<Store>,
+  defaults: Partial<CacheOptions> = {},
+) {
   return (name: string, body: CacheTestBody) =>
     test(name, async (scope) => {
       const open: OpenCache = async (options = {}) => {
         const store = options.store ?? (await scope.store());
         const clock = (options.clock as ManualClock | undefined) ?? manualClock(CONTRACT_START);
-        const cache = createCache({ prefix: scope.id, ...options, store, clock });
+        const cache = createCache({ prefix: scope.id, ...defaults, ...options, store, clock });
         scope.defer(() => cache.close());
         return { cache, clock, store };
       };

@@ -3,7 +3,7 @@ import { defineCacheTest } from './cache-fixture.js';
 import { cacheFreshnessTests } from './cache-freshness.js';
 import { cachePatternTests } from './cache-patterns.js';
 import { cacheValueTests } from './cache-values.js';
-import { defineTest, type StoreSubject, type TestRunner } from './runner.js';
+import { type CacheSubject, defineTest, type StoreSubject, type TestRunner } from './runner.js';
 
 /**
  * The contract through `createCache({ store, prefix, clock })`: what a user observes whatever the
@@ -12,10 +12,10 @@ import { defineTest, type StoreSubject, type TestRunner } from './runner.js';
  */
 export function cacheContractSuite<Store extends StoreInput>(
   runner: TestRunner,
-  subject: StoreSubject<Store>,
+  subject: StoreSubject<Store> & Pick<CacheSubject, 'cacheOptions'>,
 ): void {
   runner.describe(`${subject.name}: through createCache`, () => {
-    const test = defineCacheTest(defineTest(runner, subject));
+    const test = defineCacheTest(defineTest(runner, subject), subject.cacheOptions);
     cacheValueTests(test);
     cacheFreshnessTests(test, subject.capabilities?.ttl === true);
     cachePatternTests(test);

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CacheStore, StoreInput } from '@org/cache-core';
+import type { CacheOptions, CacheStore, StoreInput } from '@org/cache-core';
 
 /**
  * The test functions of whatever runner the caller uses: vitest's or `node:test`'s `describe`
@@ -45,7 +45,14 @@ export interface StoreSubject<Store = CacheStore> {
 }
 
 /** Subject for the through-the-cache level, which also takes a Keyv instance or a plain Map. */
-export type CacheSubject = StoreSubject<StoreInput>;
+export type CacheSubject = StoreSubject<StoreInput> & {
+  /**
+   * Cache options every test's cache starts from (a test's own options win). A store on a real
+   * server under load may want a longer `operationTimeout` than the 250 ms default: the suite
+   * checks what a cache returns, not how fast.
+   */
+  cacheOptions?: Partial<CacheOptions>;
+};
 
 export interface TestScope<Store> {
   /** Unique per test, letters and digits only: safe inside keys, prefixes and patterns. */

@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { type RespReply, redisCommand, sleep } from '@org/cache-test-support';
+import { measure, type RespReply, redisCommand, sleep } from '@org/cache-test-support';
 import {
   bounded,
   ChildWorker,
@@ -236,5 +236,5 @@ export function percentile(samples: number[], p: number): number {
 
 /** Prints one measured figure so a run's log can be quoted. */
 export function report(label: string, value: string): void {
-  console.log(`[tiered] ${label}: ${value}`);
+  measure(`[tiered] ${label}: ${value}`);
 }
