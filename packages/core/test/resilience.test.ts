@@ -43,7 +43,9 @@ describe('a store that hangs', () => {
 describe('the circuit breaker', () => {
   it('opens after consecutive failures, fails fast without touching the store, and closes once a probe succeeds', async () => {
     const store = faultyStore();
-    const cache = createCache({ store, prefix: 'r', breaker: { failureThreshold: 3, cooldown: 100 } });
+    // A 1 s cooldown: the 50 calls below must all see the breaker open; with 100 ms, a loaded
+    // machine let the cooldown pass mid-loop and the probe touched the store.
+    const cache = createCache({ store, prefix: 'r', breaker: { failureThreshold: 3, cooldown: 1_000 } });
     store.mode = 'fail';
     for (let index = 0; index < 3; index++) expect(await cache.get('k')).toBeUndefined();
     expect(cache.stats().store.breaker).toBe('open');
@@ -57,7 +59,7 @@ describe('the circuit breaker', () => {
     expect(health.store.reason).toMatch(/circuit open after: .*connection refused/);
 
     store.mode = 'ok';
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
     await cache.set('k', 'back');
     expect(cache.stats().store.breaker).toBe('closed');
     expect(await cache.get('k')).toBe('back');

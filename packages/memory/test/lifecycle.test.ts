@@ -56,12 +56,14 @@ describe('memoryStore lifecycle', () => {
     const before = refedTimers();
     const store = memoryStore({ checkInterval: 10 });
     await store.set('a', 1, 5);
-    expect(refedTimers()).toBe(before);
-    await pause(30);
-    // The sweep did run: the expired entry is gone without being read.
-    expect(store.size()).toBe(0);
+    // At most as many as before: the worker's own timers (vitest's) may end meanwhile, and on a
+    // loaded machine they did; a sweep timer that held the process would add one.
+    expect(refedTimers()).toBeLessThanOrEqual(before);
+    // The sweep did run: the expired entry is gone without being read. Polled, not one fixed
+    // pause: on a loaded machine the sweep's timer and the 5 ms expiry can fall after any pause.
+    await vi.waitFor(() => expect(store.size()).toBe(0), { timeout: 5_000, interval: 10 });
     await store.disconnect();
-    expect(refedTimers()).toBe(before);
+    expect(refedTimers()).toBeLessThanOrEqual(before);
   });
 
   it('a store dropped without disconnect is garbage-collected with its entries', async () => {
