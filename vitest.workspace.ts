@@ -30,17 +30,17 @@ const project = (
   test: {
     name,
     root,
-    ...timeouts,
     include: ['test/**/*.test.ts'],
     // A test's timeout is a hang guard, not a performance claim (those live in bench/): tests
     // that take 0.5 s alone took over 5 s (vitest's default) on a loaded 2-core machine. Waits
     // inside tests are bounded by their own, descriptive deadlines (waitFor: 10 s by default).
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    ...timeouts,
     // Type tests (*.test-d.ts: expectTypeOf, @ts-expect-error) are checked by `pnpm typecheck`
     // (tsc over tsconfig.json and packages/nestjs/tsconfig.json, which include every test
-    // folder), and `pnpm test` runs it first. Not vitest's typecheck mode: it printed an "experimental feature" notice per project and
-    // ran tsc once per project, where one tsc run checks them all.
+    // folder), and `pnpm test` runs it first. Not vitest's typecheck mode: it printed an
+    // "experimental feature" notice per project and ran tsc once per project.
   },
 });
 

@@ -1,8 +1,8 @@
 import { createClient } from '@keyv/redis';
 import { type Cache, createCache, isCacheError } from '@org/cache-core';
 import { redisStore } from '@org/cache-redis';
+import { measure, sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedRedisUrl, uniquePrefix } from './support/redis-server.js';
 
 // close() on Redis: every call of the cache settles, its leases are gone (other processes do not
 // wait out lease.wait), and nothing it started runs on afterwards. Two caches on two stores (two
@@ -118,7 +118,6 @@ describe('close() on Redis', () => {
     expect(await leaseKeys(prefix)).toHaveLength(1); // the holder's, not this cache's
     await holder.close();
     expect(await leaseKeys(prefix)).toEqual([]);
-    if (process.env.MEASURE)
-      console.log(`[measure] close() with 1,000 calls in flight on Redis: ${settleMs.toFixed(1)} ms`);
+    measure(`close() with 1,000 calls in flight on Redis: ${settleMs.toFixed(1)} ms`);
   });
 });
