@@ -9,9 +9,9 @@ import {
   encryptedCodec,
   jsonCodec,
 } from '@org/cache-core';
+import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { redisStore } from '../src/index.js';
-import { sharedRedisUrl, uniquePrefix } from './support/redis-server.js';
 
 // Encrypted and compressed entries on a real Redis (REDIS_URL or 127.0.0.1:6379, a unique prefix
 // per test), checked through what Redis really holds: raw GET / SET / STRLEN on a plain client.

@@ -1,17 +1,20 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Cache, createCache } from '@org/cache-core';
 import { type RedisStore, redisStore } from '@org/cache-redis';
-import { afterAll, describe, expect, it } from 'vitest';
+import type { RedisServer } from '@org/cache-test-support';
 import {
   type LoadRecord,
+  redisCommand,
+  report,
   runInvalidationLoad,
+  type SentinelSetup,
   staleReads,
+  startSentinelSetup,
+  trapUnhandled,
+  waitFor,
   worstLatency,
-} from './support/invalidation-load.js';
-import { type SentinelSetup, startSentinelSetup } from './support/redis-sentinel.js';
-import type { RedisServer } from './support/redis-server.js';
-import { redisCommand } from './support/resp.js';
-import { report, trapUnhandled, waitFor } from './support/timing.js';
+} from '@org/cache-test-support';
+import { afterAll, describe, expect, it } from 'vitest';
 
 // Redis Sentinel: one master, one replica, three Sentinels (quorum 2), all started here on free
 // ports. The store connects through `redisStore({ sentinel: { name, sentinelRootNodes } })`.

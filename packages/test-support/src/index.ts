@@ -1,4 +1,15 @@
 export { CLUSTER_BUS_OFFSET, freePort, isPortFree } from './free-port.js';
+export {
+  type Invalidation,
+  type InvalidationLoadOptions,
+  type LoadRecord,
+  type Read,
+  runInvalidationLoad,
+  type StaleRead,
+  staleReads,
+  type TimedCall,
+  worstLatency,
+} from './invalidation-load.js';
 export { measure, measurementsFile, report } from './measurements.js';
 export {
   clusterNodeArgs,
@@ -7,6 +18,7 @@ export {
   startRedisCluster,
   waitForClusterOk,
 } from './redis-cluster.js';
+export { type SentinelSetup, type StartSentinelSetupOptions, startSentinelSetup } from './redis-sentinel.js';
 export {
   type RedisServer,
   redisBinary,
@@ -24,18 +36,6 @@ export {
   type RespReply,
   redisCommand,
 } from './resp.js';
-export {
-  type Invalidation,
-  type InvalidationLoadOptions,
-  type LoadRecord,
-  type Read,
-  runInvalidationLoad,
-  type StaleRead,
-  staleReads,
-  type TimedCall,
-  worstLatency,
-} from './invalidation-load.js';
-export { type SentinelSetup, type StartSentinelSetupOptions, startSentinelSetup } from './redis-sentinel.js';
 export { sleep } from './sleep.js';
 export {
   countCommands,

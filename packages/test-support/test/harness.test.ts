@@ -10,9 +10,9 @@ import { promisify } from 'node:util';
 import ts from 'typescript';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../src/free-port.js';
+import { type LoadRecord, staleReads } from '../src/invalidation-load.js';
 import { measure } from '../src/measurements.js';
 import { startRedisCluster } from '../src/redis-cluster.js';
-import { type LoadRecord, staleReads } from '../src/invalidation-load.js';
 import {
   sharedRedisUrl,
   startRedisServer,

@@ -2,10 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { type Codec, compressedCodec, createCache, encryptedCodec, storeCapabilities } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
+import { redisCommand, sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import { tieredStore } from '@org/cache-tiered';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sharedRedisUrl, uniquePrefix } from '../../redis/test/support/redis-server.js';
-import { redisCommand } from '../../redis/test/support/resp.js';
 
 // The tiered store keeps envelope objects in L1 (no codec on the hot path) and encodes what it
 // sends to L2 with the cache's codec: an encrypting cache never puts plaintext in Redis. On the

@@ -1,10 +1,11 @@
 // The redis-server harness of @org/cache-redis's tests, by relative path until it becomes the shared
 // test-support package (DESIGN.md: "a test-support package: redis-server / cluster processes").
 
-export { freePort } from '../../../redis/test/support/free-port.js';
-export { type RedisCluster, startRedisCluster } from '../../../redis/test/support/redis-cluster.js';
 export {
+  freePort,
+  type RedisCluster,
   type RedisServer,
+  startRedisCluster,
   startRedisServer,
   stopAllRedisServers,
-} from '../../../redis/test/support/redis-server.js';
+} from '@org/cache-test-support';

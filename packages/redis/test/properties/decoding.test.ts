@@ -1,9 +1,9 @@
 import { createClient } from '@keyv/redis';
 import { type Cache, createCache, isEnvelope, jsonCodec } from '@org/cache-core';
 import { redisStore } from '@org/cache-redis';
+import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
 
 // Whatever another program left under an entry's key in Redis (any bytes, any JSON, an envelope
 // look-alike, a hash or a list), a read through the cache is a miss counted as a corrupt entry,

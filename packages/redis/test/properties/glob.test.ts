@@ -1,9 +1,9 @@
 import { createClient } from '@keyv/redis';
 import { type Cache, compileGlob, createCache, escapeGlob, isCacheError } from '@org/cache-core';
 import { redisStore } from '@org/cache-redis';
+import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
 
 // Our glob (compileGlob: the memory store and core's own filters) and Redis's (SCAN MATCH) must
 // select the same keys for every pattern, and escapeGlob(id) must select that id alone on Redis

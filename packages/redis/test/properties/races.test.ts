@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Cache, createCache } from '@org/cache-core';
 import { redisStore } from '@org/cache-redis';
+import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { sharedRedisUrl, uniquePrefix } from '../support/redis-server.js';
 
 function runs(numRuns: number): fc.Parameters<unknown> {
   const override = Number(process.env.FC_NUM_RUNS);
