@@ -1,4 +1,5 @@
 export type { BreakerState } from './breaker.js';
+export { type BucketReading, bucketReadings } from './bucket-readings.js';
 export type { CacheBus } from './bus.js';
 export { Cache, type CacheStats, createCache, type SetManyEntry } from './cache.js';
 export { type Clock, coarseClock, coarseNow } from './clock.js';

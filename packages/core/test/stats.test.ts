@@ -1,4 +1,4 @@
-import { type Cache, createCache, ttl } from '@org/cache-core';
+import { bucketReadings, type Cache, createCache, ttl } from '@org/cache-core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, manualClock, settle } from './support/helpers.js';
 
@@ -143,5 +143,20 @@ describe('cache.stats()', () => {
     expect(before.buckets.default?.misses).toBe(0);
     (before.buckets.default as { misses: number }).misses = 100;
     expect(cache.stats().buckets.default?.misses).toBe(1);
+  });
+});
+
+describe('bucketReadings', () => {
+  it('splits each stats bucket id into its domain and bucket names', async () => {
+    const cache = createCache({ store: new Map(), prefix: 'readings' });
+    cache.domain('orders', { buckets: { detail: {} } });
+    const readings = bucketReadings(cache.stats()).map(({ domain, bucket }) => ({ domain, bucket }));
+    expect(readings).toEqual(
+      expect.arrayContaining([
+        { domain: undefined, bucket: 'default' },
+        { domain: 'orders', bucket: 'detail' },
+      ]),
+    );
+    await cache.close();
   });
 });

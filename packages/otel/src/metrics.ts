@@ -1,9 +1,14 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { type BatchObservableResult, diag, type Meter, type Observable, ValueType } from '@opentelemetry/api';
-import { type BucketCounters, type CacheEvent, cacheChannels, LATENCY_BOUNDS_MS } from '@org/cache-core';
+import {
+  type BucketCounters,
+  bucketReadings,
+  type CacheEvent,
+  cacheChannels,
+  LATENCY_BOUNDS_MS,
+} from '@org/cache-core';
 import { ATTRIBUTE, bucketAttributes } from './attributes.js';
 import type { InstrumentedCache } from './instrumented-cache.js';
-import { bucketReadings } from './stats-readings.js';
 
 /** Counters core already keeps per bucket: read at collection time, nothing added to the hot path. */
 const BUCKET_COUNTERS: ReadonlyArray<[keyof BucketCounters, string, string]> = [

@@ -1,13 +1,13 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import {
   type BucketCounters,
+  bucketReadings,
   type Cache,
   type CacheEvent,
   cacheChannels,
   LATENCY_BOUNDS_MS,
 } from '@org/cache-core';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
-import { bucketReadings } from './stats-readings.js';
 
 const BUCKET_LABELS = ['cache', 'domain', 'bucket'] as const;
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;

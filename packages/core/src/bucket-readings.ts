@@ -1,4 +1,5 @@
-import type { BucketStats, CacheStats } from '@org/cache-core';
+import type { CacheStats } from './cache.js';
+import type { BucketStats } from './metrics.js';
 
 export interface BucketReading {
   domain: string | undefined;
@@ -7,7 +8,8 @@ export interface BucketReading {
 }
 
 /**
- * The buckets of a stats snapshot with their domain and bucket names. Ids are `default` for
+ * The buckets of a stats snapshot with their domain and bucket names, for exporters that label
+ * metrics by domain and bucket. Ids are `default` for
  * plain calls and `domain:bucket` otherwise; core refuses ':' in domain and bucket names, so the
  * split is exact (a domain's own counters, for domain-wide tag invalidations, use bucket `*`).
  */
