@@ -6,7 +6,11 @@ import { defineConfig } from 'vitest/config';
 // TypeScript sources, so tests never depend on a stale dist/.
 const source = (pkg: string) => fileURLToPath(new URL(`./packages/${pkg}/src/index.ts`, import.meta.url));
 
+const entry = (path: string) => fileURLToPath(new URL(`./packages/${path}`, import.meta.url));
+
+// A subpath comes before its package: vite matches an alias as a prefix, in this order.
 const alias = {
+  '@org/cache-core/adapter': entry('core/src/adapter.ts'),
   '@org/cache-core': source('core'),
   '@org/cache-memory': source('memory'),
   '@org/cache-testing': source('testing'),
@@ -14,7 +18,7 @@ const alias = {
   '@org/cache-tiered': source('tiered'),
   '@org/cache-cdc': source('cdc'),
   '@org/cache-test-support': source('test-support'),
-  '@org/cache-nestjs/cdc': fileURLToPath(new URL('./packages/nestjs/src/cdc/index.ts', import.meta.url)),
+  '@org/cache-nestjs/cdc': entry('nestjs/src/cdc/index.ts'),
   '@org/cache-nestjs': source('nestjs'),
   '@org/cache-cli': source('cli'),
   '@org/cache-otel': source('otel'),

@@ -1,4 +1,5 @@
-import { capabilitiesOf, type Envelope, escapeGlob, isEnvelope, parseUntrustedJson } from '@org/cache-core';
+import { escapeGlob, parseUntrustedJson } from '@org/cache-core';
+import { capabilitiesOf, type Envelope, isEnvelope } from '@org/cache-core/adapter';
 import type { RedisStore } from '@org/cache-redis';
 
 /**

@@ -1,16 +1,10 @@
-export type { BreakerState } from './breaker.js';
-export { type BucketReading, bucketReadings } from './bucket-readings.js';
-export type { CacheBus } from './bus.js';
-export { Cache, type CacheStats, createCache, type SetManyEntry } from './cache.js';
-export { type Clock, coarseClock, coarseNow } from './clock.js';
-export {
-  type CompressedCodecOptions,
-  type CompressionAlgorithm,
-  compressedCodec,
-} from './codec/compressed.js';
-export { type EncryptedCodecOptions, encryptedCodec } from './codec/encrypted.js';
-export { type Codec, jsonCodec } from './codec/json.js';
-export { type DomainDefinition, type DomainOf, defineDomain } from './define-domain.js';
+/**
+ * `@org/cache-core` for applications: create a cache, shape it with domains, buckets and
+ * strategies, read, write and invalidate, observe it. What store, bus and exporter authors need
+ * on top of this is in `@org/cache-core/adapter`.
+ */
+export { Cache, type CacheStats, createCache, type SetManyEntry } from './api/cache.js';
+export { type DomainDefinition, type DomainOf, defineDomain } from './api/define-domain.js';
 export {
   Bucket,
   type BucketConfig,
@@ -20,56 +14,22 @@ export {
   Domain,
   type DomainConfig,
   type DomainStats,
-} from './domain.js';
-export { type Duration, MAX_TIMEOUT_MS, MAX_TTL_MS, parseDuration, parseTimeout } from './duration.js';
-export { type CacheEnv, loadCacheEnv } from './env.js';
-export { ENVELOPE_VERSION, type Envelope, isEnvelope, parseEnvelopeText } from './envelope.js';
+} from './api/domain.js';
+export type { MemoizeOptions } from './api/memoize.js';
+export type { GetOrSetOptions, SetOptions } from './api/operations.js';
+export type { DeleteByPatternOptions } from './api/pattern-ops.js';
 export {
-  CacheError,
-  type CacheErrorCode,
-  type CacheErrorContext,
-  FetchTimeoutError,
-  isCacheError,
-  StoreTimeoutError,
-} from './errors.js';
-export { EventLoopTurns } from './event-loop-turns.js';
-export {
-  type CacheEvent,
-  type CacheEventName,
-  cacheChannels,
-  cacheTracingChannels,
-  type FetchTraceMessage,
-  type StoreTraceMessage,
-} from './events.js';
-export type { FetchContext, Fetcher, TagsOption } from './get-or-set.js';
-export { compileGlob, type GlobMatcher } from './glob.js';
-export type { CacheHealth, ComponentHealth, HealthCheck, HealthStatus, StoreHealth } from './health.js';
-export { type JsonValue, MAX_VALUE_DEPTH, parseUntrustedJson } from './json-value.js';
-export {
-  assertValidKey,
-  cacheKey,
-  DEFAULT_MAX_KEY_BYTES,
-  escapeGlob,
-  KEY_SEPARATOR,
-  type KeySegment,
-} from './keys.js';
-export type { MemoizeOptions } from './memoize.js';
-export type { BucketCounters, BucketStats, LatencySummary } from './metrics.js';
-export { LATENCY_BOUNDS_MS } from './metrics.js';
-export type { GetOrSetOptions, SetOptions } from './operations.js';
-export type { BreakerSettings, CacheOptions } from './options.js';
-export type { DeleteByPatternOptions } from './pattern-ops.js';
-export {
-  type CacheStore,
-  capabilitiesOf,
-  type IfAbsentEntry,
-  type StoreCapabilities,
-  type StoreInput,
-  type StoreLeases,
-  type StoreScanOptions,
-  storeCapabilities,
-  syncUnknown,
-} from './store.js';
+  type CompressedCodecOptions,
+  type CompressionAlgorithm,
+  compressedCodec,
+} from './codec/compressed.js';
+export { type EncryptedCodecOptions, encryptedCodec } from './codec/encrypted.js';
+export { type Codec, jsonCodec } from './codec/json.js';
+export { type JsonValue, MAX_VALUE_DEPTH, parseUntrustedJson } from './codec/json-value.js';
+export { type Clock, coarseClock } from './config/clock.js';
+export { type Duration, MAX_TTL_MS, parseDuration } from './config/duration.js';
+export { type CacheEnv, loadCacheEnv } from './config/env.js';
+export type { BreakerSettings, CacheOptions } from './config/options.js';
 export {
   DEFAULT_SAFETY_TTL_MS,
   type EventDrivenOptions,
@@ -79,4 +39,34 @@ export {
   type Strategy,
   type StrategyKind,
   ttl,
-} from './strategies.js';
+} from './config/strategies.js';
+export type { TagsOption } from './config/write-request.js';
+export {
+  CacheError,
+  type CacheErrorCode,
+  type CacheErrorContext,
+  FetchTimeoutError,
+  isCacheError,
+  StoreTimeoutError,
+} from './errors.js';
+export type { FetchContext, Fetcher } from './flight/types.js';
+export {
+  assertValidKey,
+  cacheKey,
+  DEFAULT_MAX_KEY_BYTES,
+  escapeGlob,
+  KEY_SEPARATOR,
+  type KeySegment,
+} from './keys/keys.js';
+export {
+  type CacheEvent,
+  type CacheEventName,
+  cacheChannels,
+  cacheTracingChannels,
+  type FetchTraceMessage,
+  type StoreTraceMessage,
+} from './observe/events.js';
+export type { BucketCounters, BucketStats, LatencySummary } from './observe/metrics.js';
+export type { BreakerState } from './store/breaker.js';
+export type { CacheHealth, ComponentHealth, HealthCheck, HealthStatus, StoreHealth } from './store/health.js';
+export type { CacheStore, StoreInput } from './store/store.js';

@@ -1,4 +1,5 @@
-import { coarseNow, createCache, ttl } from '@org/cache-core';
+import { createCache, ttl } from '@org/cache-core';
+import { coarseNow } from '@org/cache-core/adapter';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));

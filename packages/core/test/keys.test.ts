@@ -2,12 +2,12 @@ import {
   type Cache,
   type CacheStore,
   cacheKey,
-  compileGlob,
   createCache,
   DEFAULT_MAX_KEY_BYTES,
   escapeGlob,
   isCacheError,
 } from '@org/cache-core';
+import { compileGlob } from '@org/cache-core/adapter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { thrownBy } from './support/helpers.js';
 

@@ -1,4 +1,5 @@
-import { type CacheStore, createCache, storeCapabilities, syncUnknown } from '@org/cache-core';
+import { type CacheStore, createCache } from '@org/cache-core';
+import { storeCapabilities, syncUnknown } from '@org/cache-core/adapter';
 import { describe, expect, it } from 'vitest';
 
 /**

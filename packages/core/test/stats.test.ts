@@ -1,4 +1,5 @@
-import { bucketReadings, type Cache, createCache, ttl } from '@org/cache-core';
+import { type Cache, createCache, ttl } from '@org/cache-core';
+import { bucketReadings } from '@org/cache-core/adapter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, manualClock, settle } from './support/helpers.js';
 

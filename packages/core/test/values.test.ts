@@ -1,11 +1,5 @@
-import {
-  type Cache,
-  type CacheStore,
-  createCache,
-  isCacheError,
-  type StoreCapabilities,
-  storeCapabilities,
-} from '@org/cache-core';
+import { type Cache, type CacheStore, createCache, isCacheError } from '@org/cache-core';
+import { type StoreCapabilities, storeCapabilities } from '@org/cache-core/adapter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { structuredStore as inProcessStructuredStore } from './support/stores.js';
 

@@ -1,4 +1,4 @@
-import type { StoreCapabilities } from '@org/cache-core';
+import type { StoreCapabilities } from '@org/cache-core/adapter';
 import type { CacheableMemory } from 'cacheable';
 import { peek } from './entries.js';
 import { entryBytes } from './memory-usage.js';

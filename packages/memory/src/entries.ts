@@ -1,4 +1,4 @@
-import { coarseNow } from '@org/cache-core';
+import { coarseNow } from '@org/cache-core/adapter';
 import type { CacheableMemory } from 'cacheable';
 
 export interface StoredItem {

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { CacheError, EventLoopTurns, type StoreCapabilities, storeCapabilities } from '@org/cache-core';
+import { CacheError } from '@org/cache-core';
+import { EventLoopTurns, type StoreCapabilities, storeCapabilities } from '@org/cache-core/adapter';
 import { CacheableMemory } from 'cacheable';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { memoryCapabilities } from './capabilities.js';

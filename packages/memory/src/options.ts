@@ -1,4 +1,5 @@
-import { CacheError, type Duration, parseDuration, parseTimeout } from '@org/cache-core';
+import { CacheError, type Duration, parseDuration } from '@org/cache-core';
+import { parseTimeout } from '@org/cache-core/adapter';
 
 export interface MemoryStoreOptions {
   /**

@@ -1,4 +1,5 @@
-import { CacheError, compileGlob, EventLoopTurns, type StoreScanOptions } from '@org/cache-core';
+import { CacheError } from '@org/cache-core';
+import { compileGlob, EventLoopTurns, type StoreScanOptions } from '@org/cache-core/adapter';
 import type { CacheableMemory } from 'cacheable';
 import { peek, walkEntries } from './entries.js';
 

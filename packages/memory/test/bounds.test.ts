@@ -1,4 +1,4 @@
-import { storeCapabilities } from '@org/cache-core';
+import { storeCapabilities } from '@org/cache-core/adapter';
 import { memoryStore } from '@org/cache-memory';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 

@@ -1,4 +1,4 @@
-import { type StoreCapabilities, storeCapabilities } from '@org/cache-core';
+import { type StoreCapabilities, storeCapabilities } from '@org/cache-core/adapter';
 import { memoryStore } from '@org/cache-memory';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 

@@ -1,12 +1,7 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { type BatchObservableResult, diag, type Meter, type Observable, ValueType } from '@opentelemetry/api';
-import {
-  type BucketCounters,
-  bucketReadings,
-  type CacheEvent,
-  cacheChannels,
-  LATENCY_BOUNDS_MS,
-} from '@org/cache-core';
+import { type BucketCounters, type CacheEvent, cacheChannels } from '@org/cache-core';
+import { bucketReadings, LATENCY_BOUNDS_MS } from '@org/cache-core/adapter';
 import { ATTRIBUTE, bucketAttributes } from './attributes.js';
 import type { InstrumentedCache } from './instrumented-cache.js';
 

@@ -1,12 +1,6 @@
 import diagnosticsChannel from 'node:diagnostics_channel';
-import {
-  type BucketCounters,
-  bucketReadings,
-  type Cache,
-  type CacheEvent,
-  cacheChannels,
-  LATENCY_BOUNDS_MS,
-} from '@org/cache-core';
+import { type BucketCounters, type Cache, type CacheEvent, cacheChannels } from '@org/cache-core';
+import { bucketReadings, LATENCY_BOUNDS_MS } from '@org/cache-core/adapter';
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
 
 const BUCKET_LABELS = ['cache', 'domain', 'bucket'] as const;

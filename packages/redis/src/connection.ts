@@ -8,7 +8,8 @@ import {
   type RedisClusterType,
   type RedisSentinelType,
 } from '@keyv/redis';
-import { CacheError, type Duration, parseTimeout } from '@org/cache-core';
+import { CacheError, type Duration } from '@org/cache-core';
+import { parseTimeout } from '@org/cache-core/adapter';
 import { keySlot } from './key-slot.js';
 import { slotTag } from './lease-keys.js';
 import { StallDetector } from './stall-detector.js';

@@ -1,4 +1,4 @@
-import type { StoreLeases } from '@org/cache-core';
+import type { StoreLeases } from '@org/cache-core/adapter';
 import type { RedisConnection } from './connection.js';
 import type { LeaseKeys } from './lease-keys.js';
 import { scanKeys } from './scan.js';

@@ -1,5 +1,5 @@
-import type { CacheBus } from '@org/cache-core';
 import { CacheError } from '@org/cache-core';
+import type { CacheBus } from '@org/cache-core/adapter';
 import { RedisConnection, type RedisConnectionOptions } from './connection.js';
 import { Subscriptions } from './subscriptions.js';
 

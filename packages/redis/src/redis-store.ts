@@ -1,12 +1,11 @@
 import { EventEmitter } from 'node:events';
+import { CacheError, escapeGlob } from '@org/cache-core';
 import {
-  CacheError,
-  escapeGlob,
   type IfAbsentEntry,
   type StoreCapabilities,
   type StoreLeases,
   storeCapabilities,
-} from '@org/cache-core';
+} from '@org/cache-core/adapter';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { RedisConnection, type RedisConnectionOptions } from './connection.js';
 import { keySlot } from './key-slot.js';

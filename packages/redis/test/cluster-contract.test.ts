@@ -1,4 +1,5 @@
-import { type Cache, type CacheStore, capabilitiesOf, createCache, isCacheError } from '@org/cache-core';
+import { type Cache, type CacheStore, createCache, isCacheError } from '@org/cache-core';
+import { capabilitiesOf } from '@org/cache-core/adapter';
 import { type RedisStore, redisStore } from '@org/cache-redis';
 import {
   measure,

@@ -1,4 +1,5 @@
-import { escapeGlob, storeCapabilities } from '@org/cache-core';
+import { escapeGlob } from '@org/cache-core';
+import { storeCapabilities } from '@org/cache-core/adapter';
 import { type RedisStore, redisStore } from '@org/cache-redis';
 import { type RedisServer, sharedRedisUrl, startRedisServer } from '@org/cache-test-support';
 import { cacheContractSuite, storeContractSuite } from '@org/cache-testing';

@@ -10,8 +10,8 @@ import {
   escapeGlob,
   eventDriven,
   isCacheError,
-  storeCapabilities,
 } from '@org/cache-core';
+import { storeCapabilities } from '@org/cache-core/adapter';
 import { type RedisStore, redisStore } from '@org/cache-redis';
 import {
   type RedisServer,

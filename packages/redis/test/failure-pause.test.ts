@@ -1,5 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { type Cache, type CacheOptions, createCache, storeCapabilities } from '@org/cache-core';
+import { type Cache, type CacheOptions, createCache } from '@org/cache-core';
+import { storeCapabilities } from '@org/cache-core/adapter';
 import { type RedisStore, redisStore } from '@org/cache-redis';
 import {
   countCommands,

@@ -1,5 +1,6 @@
 import { createClient } from '@keyv/redis';
-import { compileGlob, escapeGlob } from '@org/cache-core';
+import { escapeGlob } from '@org/cache-core';
+import { compileGlob } from '@org/cache-core/adapter';
 import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

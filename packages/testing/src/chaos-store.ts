@@ -1,4 +1,5 @@
-import { type CacheStore, type StoreCapabilities, storeCapabilities } from '@org/cache-core';
+import type { CacheStore } from '@org/cache-core';
+import { type StoreCapabilities, storeCapabilities } from '@org/cache-core/adapter';
 import { ChaosController, type ChaosOperation, type ChaosSettings } from './chaos.js';
 
 export interface ChaosStoreOptions extends ChaosSettings {

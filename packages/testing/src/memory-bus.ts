@@ -1,4 +1,4 @@
-import type { CacheBus } from '@org/cache-core';
+import type { CacheBus } from '@org/cache-core/adapter';
 
 /** One endpoint of a memory bus hub, with the faults a real bus has. */
 export interface MemoryBusEndpoint extends CacheBus {

@@ -1,4 +1,5 @@
-import { type CacheStore, type StoreCapabilities, storeCapabilities } from '@org/cache-core';
+import type { CacheStore } from '@org/cache-core';
+import { type StoreCapabilities, storeCapabilities } from '@org/cache-core/adapter';
 import { ChaosError, chaosStore } from '@org/cache-testing';
 import { describe, expect, it } from 'vitest';
 import { mapAdapter } from './support/map-adapter.js';

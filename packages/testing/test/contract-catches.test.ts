@@ -1,4 +1,5 @@
-import { type CacheStore, compileGlob, type StoreCapabilities, storeCapabilities } from '@org/cache-core';
+import type { CacheStore } from '@org/cache-core';
+import { compileGlob, type StoreCapabilities, storeCapabilities } from '@org/cache-core/adapter';
 import { type StoreContractCapabilities, storeContractSuite } from '@org/cache-testing';
 import { describe, expect, it } from 'vitest';
 import { collectSuite } from './support/collect-suite.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { CacheBus } from '@org/cache-core';
+import type { CacheBus } from '@org/cache-core/adapter';
 
 /** What one instance tells the others: which L1 entries to drop. Never values. */
 export type Invalidation = { keys: string[] } | { patterns: string[] } | { all: true };

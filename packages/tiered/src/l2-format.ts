@@ -1,4 +1,5 @@
-import { type Codec, type Envelope, isEnvelope, jsonCodec, parseEnvelopeText } from '@org/cache-core';
+import { type Codec, jsonCodec } from '@org/cache-core';
+import { type Envelope, isEnvelope, parseEnvelopeText } from '@org/cache-core/adapter';
 
 /**
  * How the tiered store keeps values in L2. Core hands the tiered store frozen envelope objects

@@ -1,18 +1,14 @@
 import { EventEmitter } from 'node:events';
+import { CacheError, type CacheStore, type Codec, type Duration, parseDuration } from '@org/cache-core';
 import {
   type CacheBus,
-  CacheError,
-  type CacheStore,
-  type Codec,
   capabilitiesOf,
-  type Duration,
   type IfAbsentEntry,
-  parseDuration,
   type StoreCapabilities,
   type StoreLeases,
   storeCapabilities,
   syncUnknown,
-} from '@org/cache-core';
+} from '@org/cache-core/adapter';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { Coherence, type CoherenceStats, type Invalidation } from './coherence.js';
 import { FillGuard } from './fill-guard.js';

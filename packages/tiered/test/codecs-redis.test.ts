@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { type Codec, compressedCodec, createCache, encryptedCodec, storeCapabilities } from '@org/cache-core';
+import { type Codec, compressedCodec, createCache, encryptedCodec } from '@org/cache-core';
+import { storeCapabilities } from '@org/cache-core/adapter';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
 import { redisCommand, sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';

@@ -1,4 +1,5 @@
-import { type Cache, createCache, storeCapabilities } from '@org/cache-core';
+import { type Cache, createCache } from '@org/cache-core';
+import { storeCapabilities } from '@org/cache-core/adapter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { flush, gate, instances, sleep, type UnitInstance } from './support/in-process.js';
 

@@ -1,4 +1,5 @@
-import { createCache, type Duration, eventDriven, storeCapabilities } from '@org/cache-core';
+import { createCache, type Duration, eventDriven } from '@org/cache-core';
+import { storeCapabilities } from '@org/cache-core/adapter';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
 import {

@@ -1,4 +1,5 @@
-import { CacheError, type Duration, isCacheError, parseTimeout } from '@org/cache-core';
+import { CacheError, type Duration, isCacheError } from '@org/cache-core';
+import { parseTimeout } from '@org/cache-core/adapter';
 import type { RedisClientOptions } from '@redis/client';
 import type { InvalidationEvent } from '../event.js';
 import { encodeEvent } from './stream-codec.js';

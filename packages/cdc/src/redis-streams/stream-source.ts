@@ -1,4 +1,5 @@
-import { CacheError, type Duration, parseTimeout } from '@org/cache-core';
+import { CacheError, type Duration } from '@org/cache-core';
+import { parseTimeout } from '@org/cache-core/adapter';
 import type { RedisClientOptions } from '@redis/client';
 import type { InvalidationSource, SourceContext } from '../source.js';
 import { ConsumerLoop } from './consumer-loop.js';

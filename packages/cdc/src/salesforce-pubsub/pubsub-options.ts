@@ -1,11 +1,5 @@
-import {
-  type Cache,
-  CacheError,
-  type Clock,
-  type Duration,
-  parseDuration,
-  parseTimeout,
-} from '@org/cache-core';
+import { type Cache, CacheError, type Clock, type Duration, parseDuration } from '@org/cache-core';
+import { parseTimeout } from '@org/cache-core/adapter';
 import { callbackStreams } from './callback-streams.js';
 import {
   type CallbackPubSubClient,

@@ -1,4 +1,5 @@
-import { assertValidKey, type Envelope, type JsonValue } from '@org/cache-core';
+import { assertValidKey, type JsonValue } from '@org/cache-core';
+import type { Envelope } from '@org/cache-core/adapter';
 import type { Command } from '../command.js';
 import { openStore } from '../connect.js';
 import { formatBytes, formatDuration, formatTable, formatTtl } from '../format.js';

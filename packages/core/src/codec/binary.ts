@@ -1,5 +1,5 @@
-import type { Envelope } from '../envelope.js';
 import { CacheError } from '../errors.js';
+import type { Envelope } from './envelope.js';
 import type { Codec } from './json.js';
 
 /**

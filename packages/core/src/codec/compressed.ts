@@ -6,7 +6,6 @@ import {
   gzipSync,
   type ZlibOptions,
 } from 'node:zlib';
-import type { Envelope } from '../envelope.js';
 import { CacheError } from '../errors.js';
 import {
   type BinaryForm,
@@ -16,6 +15,7 @@ import {
   optionalCodec,
   unreadable,
 } from './binary.js';
+import type { Envelope } from './envelope.js';
 import { type Codec, jsonCodec } from './json.js';
 
 export type CompressionAlgorithm = 'brotli' | 'gzip';

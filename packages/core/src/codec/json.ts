@@ -1,4 +1,4 @@
-import { type Envelope, parseEnvelopeText } from '../envelope.js';
+import { type Envelope, parseEnvelopeText } from './envelope.js';
 
 /**
  * Turns envelopes into what a serializing store keeps, and back. The default is plain JSON text,

@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { type CacheStore, type StoreCapabilities, storeCapabilities } from '@org/cache-core';
+import type { CacheStore } from '@org/cache-core';
+import { type StoreCapabilities, storeCapabilities } from '@org/cache-core/adapter';
 
 export type FaultMode = 'ok' | 'fail' | 'hang';
 

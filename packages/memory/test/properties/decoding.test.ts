@@ -1,4 +1,5 @@
-import { type Cache, createCache, isEnvelope, jsonCodec } from '@org/cache-core';
+import { type Cache, createCache, jsonCodec } from '@org/cache-core';
+import { isEnvelope } from '@org/cache-core/adapter';
 import { memoryStore } from '@org/cache-memory';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

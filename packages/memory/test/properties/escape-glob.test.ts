@@ -1,4 +1,5 @@
-import { type Cache, compileGlob, createCache, escapeGlob } from '@org/cache-core';
+import { type Cache, createCache, escapeGlob } from '@org/cache-core';
+import { compileGlob } from '@org/cache-core/adapter';
 import { memoryStore } from '@org/cache-memory';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';

@@ -1,5 +1,6 @@
 import { createClient } from '@keyv/redis';
-import { type Cache, createCache, isEnvelope, jsonCodec } from '@org/cache-core';
+import { type Cache, createCache, jsonCodec } from '@org/cache-core';
+import { isEnvelope } from '@org/cache-core/adapter';
 import { redisStore } from '@org/cache-redis';
 import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import fc from 'fast-check';

@@ -1,5 +1,6 @@
 import { createClient } from '@keyv/redis';
-import { type Cache, compileGlob, createCache, escapeGlob, isCacheError } from '@org/cache-core';
+import { type Cache, createCache, escapeGlob, isCacheError } from '@org/cache-core';
+import { compileGlob } from '@org/cache-core/adapter';
 import { redisStore } from '@org/cache-redis';
 import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import fc from 'fast-check';

@@ -1,12 +1,6 @@
 import assert from 'node:assert/strict';
-import {
-  type CacheErrorCode,
-  type CacheStore,
-  capabilitiesOf,
-  isCacheError,
-  type StoreCapabilities,
-  syncUnknown,
-} from '@org/cache-core';
+import { type CacheErrorCode, type CacheStore, isCacheError } from '@org/cache-core';
+import { capabilitiesOf, type StoreCapabilities, syncUnknown } from '@org/cache-core/adapter';
 
 export { capabilitiesOf };
 

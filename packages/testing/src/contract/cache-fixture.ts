@@ -4,8 +4,8 @@ import {
   type CacheStore,
   createCache,
   type StoreInput,
-  storeCapabilities,
 } from '@org/cache-core';
+import { storeCapabilities } from '@org/cache-core/adapter';
 import { type ManualClock, manualClock } from '../clock.js';
 import type { DefineTest } from './runner.js';
 

@@ -1,4 +1,5 @@
-import { type CacheStore, compileGlob, type StoreCapabilities, storeCapabilities } from '@org/cache-core';
+import type { CacheStore } from '@org/cache-core';
+import { compileGlob, type StoreCapabilities, storeCapabilities } from '@org/cache-core/adapter';
 
 export type MapAdapterKind = 'full' | 'iterable' | 'minimal';
 

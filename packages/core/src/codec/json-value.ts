@@ -1,0 +1,126 @@
+import { CacheError } from '../errors.js';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * How deeply objects and arrays may nest in a cached value. Deeper values are refused with
+ * E_INVALID_VALUE: copying, freezing, schema parsing and JSON all recurse, and 100,000 levels
+ * overflowed the stack. Real documents (API responses, Salesforce records) nest a few dozen deep.
+ */
+export const MAX_VALUE_DEPTH = 256;
+
+/**
+ * Copies `value` into plain JSON data, exactly what a JSON store would give back, so a value
+ * reads the same from memory and from Redis. Refuses what JSON would silently mangle or cannot
+ * hold (BigInt, functions, symbols, cycles, NaN/Infinity, Map/Set) with E_INVALID_VALUE.
+ * `toJSON()` is honoured once per value, as JSON.stringify does (a Date becomes its ISO string),
+ * properties whose value is undefined are dropped as JSON.stringify drops them, and `__proto__`
+ * keys are dropped so the copy can never be a prototype-pollution gadget. Values nested deeper
+ * than `MAX_VALUE_DEPTH` are refused. With `freeze`, the copy is deep-frozen.
+ */
+export function toJsonValue(value: unknown, freeze: boolean, key?: string): JsonValue {
+  return copy(value, { freeze, key, ancestors: [], segments: [] }, 0);
+}
+
+/**
+ * State of one copy. The path to the current value is kept as segments and only joined into
+ * text when a value is refused: building `$.orders[3].id` for every property cost more than the
+ * copy itself. Ancestors are a stack, not a Set: a cycle can only run through the current path,
+ * which is short, and a stack push/pop is cheaper than hashing every object.
+ */
+interface CopyState {
+  readonly freeze: boolean;
+  readonly key: string | undefined;
+  readonly ancestors: object[];
+  readonly segments: Array<string | number>;
+}
+
+function copy(value: unknown, state: CopyState, depth: number, serialized = false): JsonValue {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'number':
+      if (!Number.isFinite(value)) refuse(state, depth, `is ${value}, which JSON cannot hold`);
+      return value === 0 ? 0 : value; // -0 becomes 0, as it does through JSON text
+    case 'object':
+      break;
+    default:
+      refuse(state, depth, `is a ${typeof value}, which JSON cannot hold`);
+  }
+  if (value === null) return null;
+  const withToJson = value as { toJSON?: () => unknown };
+  // What toJSON returns is not asked again (a toJSON returning its own object would recurse forever).
+  if (!serialized && typeof withToJson.toJSON === 'function')
+    return copy(withToJson.toJSON(), state, depth, true);
+  if (depth >= MAX_VALUE_DEPTH) refuse(state, depth, `nests deeper than ${MAX_VALUE_DEPTH} levels`);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (
+    prototype !== Object.prototype &&
+    prototype !== Array.prototype &&
+    (value instanceof Map ||
+      value instanceof Set ||
+      ArrayBuffer.isView(value) ||
+      value instanceof ArrayBuffer)
+  ) {
+    refuse(state, depth, `is a ${value.constructor.name}, which JSON would turn into {}`);
+  }
+  const { ancestors, segments } = state;
+  if (ancestors.includes(value)) refuse(state, depth, 'is a circular reference');
+  ancestors.push(value);
+  let result: JsonValue;
+  if (Array.isArray(value)) {
+    const array: JsonValue[] = new Array(value.length);
+    for (let index = 0; index < value.length; index++) {
+      segments[depth] = index;
+      // JSON.stringify writes null for undefined/function array slots; refusing is clearer.
+      array[index] = copy(value[index], state, depth + 1);
+    }
+    result = array;
+  } else {
+    const object: { [key: string]: JsonValue } = {};
+    for (const property of Object.keys(value)) {
+      if (property === '__proto__') continue;
+      const item = (value as Record<string, unknown>)[property];
+      if (item === undefined) continue;
+      segments[depth] = property;
+      object[property] = copy(item, state, depth + 1);
+    }
+    result = object;
+  }
+  ancestors.pop();
+  return state.freeze ? (Object.freeze(result) as JsonValue) : result;
+}
+
+function refuse(state: CopyState, depth: number, reason: string): never {
+  let path = '$';
+  for (let level = 0; level < depth; level++) {
+    const segment = state.segments[level];
+    path += typeof segment === 'number' ? `[${segment}]` : `.${segment}`;
+  }
+  throw new CacheError('E_INVALID_VALUE', `cannot cache value: ${path} ${reason}`, { key: state.key });
+}
+
+/**
+ * Parses JSON text another program may have written. Plain `JSON.parse` (no reviver: a reviver
+ * costs ~4x), then a scrub of `__proto__` keys only when the text contains one. For envelopes use
+ * `parseEnvelopeText`, which keeps the tag record out of the scrub.
+ */
+export function parseUntrustedJson(text: string): unknown {
+  const parsed: unknown = JSON.parse(text);
+  // Without the quotes: '"' matches at every string in the text and makes the scan ~20x slower;
+  // a false positive only costs a walk.
+  return text.includes('__proto__') ? dropProtoKeys(parsed) : parsed;
+}
+
+export function dropProtoKeys(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) {
+    for (let index = 0; index < value.length; index++) value[index] = dropProtoKeys(value[index]);
+    return value;
+  }
+  const record = value as Record<string, unknown>;
+  if (Object.hasOwn(record, '__proto__')) Reflect.deleteProperty(record, '__proto__');
+  for (const property of Object.keys(record)) record[property] = dropProtoKeys(record[property]);
+  return record;
+}

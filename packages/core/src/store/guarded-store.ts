@@ -1,0 +1,178 @@
+import { CacheError, toStoreError } from '../errors.js';
+import { isStoreTraced, traceStore } from '../observe/events.js';
+import { type BreakerOptions, CircuitBreaker } from './breaker.js';
+import { DeadlineWatch } from './deadline-watch.js';
+import type { DriverEntry, StoreDriver } from './driver.js';
+import type { IfAbsentEntry, StoreLeases } from './store.js';
+
+export interface GuardOptions {
+  /** Deadline for each store operation, in ms. */
+  operationTimeoutMs: number;
+  breaker: BreakerOptions;
+  /** The owning cache's name, for the `store` tracing channel. */
+  cacheName: string;
+}
+
+/**
+ * Every store operation goes through here: a deadline so a slow or half-open store never hangs a
+ * caller, a breaker so a dead store is not hammered, and one error type. In-process stores cannot
+ * hang, so they skip the deadline timer (it would cost more than the operation).
+ */
+export class GuardedStore {
+  readonly breaker: CircuitBreaker;
+  /** `undefined` for in-process stores. */
+  private readonly deadlines: DeadlineWatch | undefined;
+  /** Operations started and not settled yet: close() waits for them before the store goes. */
+  #pending = 0;
+  #closedBy: Error | undefined;
+  #drained: (() => void) | undefined;
+  private readonly cacheName: string;
+
+  constructor(
+    readonly driver: StoreDriver,
+    options: GuardOptions,
+  ) {
+    this.breaker = new CircuitBreaker(options.breaker);
+    this.cacheName = options.cacheName;
+    this.deadlines = driver.inProcess
+      ? undefined
+      : new DeadlineWatch(options.operationTimeoutMs, driver.name);
+    this.leases = this.guardLeases();
+    const setIfAbsent = driver.setIfAbsent;
+    this.setIfAbsent =
+      setIfAbsent === undefined
+        ? undefined
+        : (entries) => this.run('setIfAbsent', () => setIfAbsent(entries));
+  }
+
+  /** The store's create-if-absent under the same deadline and breaker; `undefined` when it has none. */
+  readonly setIfAbsent: ((entries: IfAbsentEntry[]) => Promise<string[]>) | undefined;
+
+  get name(): string {
+    return this.driver.name;
+  }
+
+  get(key: string): Promise<unknown> {
+    return this.run('get', () => this.driver.get(key), key);
+  }
+
+  getMany(keys: string[]): Promise<unknown[]> {
+    return this.run('getMany', () => this.driver.getMany(keys));
+  }
+
+  set(key: string, value: unknown, ttlMs: number | undefined): Promise<void> {
+    return this.run('set', () => this.driver.set(key, value, ttlMs), key);
+  }
+
+  setMany(entries: DriverEntry[]): Promise<void> {
+    return this.run('setMany', () => this.driver.setMany(entries));
+  }
+
+  delete(key: string): Promise<boolean> {
+    return this.run('delete', () => this.driver.delete(key), key);
+  }
+
+  deleteMany(keys: string[]): Promise<void> {
+    return keys.length === 0 ? Promise.resolve() : this.run('deleteMany', () => this.driver.deleteMany(keys));
+  }
+
+  memoryUsage(keys: string[]): Promise<Array<number | undefined>> {
+    return this.run('memoryUsage', () => this.driver.memoryUsage(keys));
+  }
+
+  /** Lease operations under the same deadline and breaker; `undefined` when the store has none. */
+  readonly leases: StoreLeases | undefined;
+
+  private guardLeases(): StoreLeases | undefined {
+    const leases = this.driver.leases;
+    if (leases === undefined) return undefined;
+    return {
+      acquire: (key, token, ttlMs) => this.run('lease', () => leases.acquire(key, token, ttlMs), key),
+      commit: (key, token, value, ttlMs) =>
+        this.run('commit', () => leases.commit(key, token, value, ttlMs), key),
+      release: (key, token) => this.run('release', () => leases.release(key, token), key),
+      // Bounded by its own timeout, and it never rejects: no deadline or breaker needed.
+      waitForRelease: (key, timeoutMs, signal) => leases.waitForRelease(key, timeoutMs, signal),
+      revokeMatching: (pattern) => this.run('revokeLeases', () => leases.revokeMatching(pattern)),
+    };
+  }
+
+  /**
+   * Refuses every operation from now on with `error`, and resolves once the operations already
+   * started have settled (each is bounded by its deadline).
+   */
+  close(error: Error): Promise<void> {
+    this.#closedBy = error;
+    if (this.#pending === 0) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      this.#drained = resolve;
+    });
+  }
+
+  /** Scans with the same deadline and breaker applied to every batch. */
+  async *scan(pattern: string): AsyncIterable<string[]> {
+    const iterator = this.driver.scan(pattern)[Symbol.asyncIterator]();
+    try {
+      while (true) {
+        const step = await this.run('scan', () => iterator.next());
+        if (step.done) return;
+        yield step.value;
+      }
+    } finally {
+      void iterator.return?.()?.catch(() => {});
+    }
+  }
+
+  /**
+   * Runs one operation under breaker and deadline; converts every failure to a CacheError. Not an
+   * async function: every store operation passes here, and each async layer is a promise more.
+   */
+  run<T>(operation: string, call: () => Promise<T>, key?: string): Promise<T> {
+    if (this.#closedBy !== undefined) return Promise.reject(this.#closedBy);
+    if (!isStoreTraced()) return this.guard(operation, call, key);
+    return traceStore({ cache: this.cacheName, store: this.name, operation }, () =>
+      this.guard(operation, call, key),
+    );
+  }
+
+  private guard<T>(operation: string, call: () => Promise<T>, key: string | undefined): Promise<T> {
+    if (!this.breaker.allow()) {
+      return Promise.reject(
+        new CacheError(
+          'E_STORE_UNAVAILABLE',
+          `store ${this.name} is unavailable (circuit open after: ${describe(this.breaker.lastError)})`,
+          { store: this.name, key, cause: this.breaker.lastError },
+        ),
+      );
+    }
+    let pending: Promise<T>;
+    try {
+      // A capability of a third-party store may answer synchronously: still a promise here.
+      pending = Promise.resolve(call());
+    } catch (raw) {
+      pending = Promise.reject(raw);
+    }
+    if (this.deadlines !== undefined) pending = this.deadlines.watch(pending, operation);
+    this.#pending++;
+    return pending.then(this.#succeeded as (value: T) => T, (raw: unknown) => {
+      this.#settled();
+      const error = toStoreError(raw, operation, this.name, key);
+      this.breaker.failed(error);
+      throw error;
+    });
+  }
+
+  readonly #succeeded = <T>(value: T): T => {
+    this.#settled();
+    this.breaker.succeeded();
+    return value;
+  };
+
+  #settled(): void {
+    if (--this.#pending === 0 && this.#drained !== undefined) this.#drained();
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
