@@ -15,4 +15,7 @@ export default {
   out: 'docs/api',
   excludePrivate: true,
   excludeInternal: true,
+  // No git remote in a clone of this repository: source links name the public repository.
+  gitRevision: 'main',
+  sourceLinkTemplate: 'https://github.com/org/cache/blob/{gitRevision}/{path}#L{line}',
 };

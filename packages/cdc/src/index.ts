@@ -9,7 +9,7 @@ export {
 export { type InProcessSource, type InProcessSourceOptions, inProcessSource } from './in-process-source.js';
 export { createInvalidator, Invalidator, type InvalidatorOptions } from './invalidator.js';
 export type { ApplyOutcome } from './outcome.js';
-export type { StreamClient } from './redis-streams/stream-connection.js';
+export type { StreamClient, StreamTarget } from './redis-streams/stream-connection.js';
 export type { RedisStreamSourceHealth } from './redis-streams/stream-health.js';
 export {
   type RedisStreamPublisher,
@@ -25,6 +25,7 @@ export {
   type EntityRule,
   type InvalidationPlan,
   type InvalidationRules,
+  type PlanOf,
   SYSTEM_FIELDS,
 } from './rules.js';
 export {

@@ -8,7 +8,8 @@ export interface InvalidationPlan {
   patterns?: readonly string[];
 }
 
-type PlanOf<Args extends unknown[]> = InvalidationPlan | ((...args: Args) => InvalidationPlan);
+/** An invalidation plan, or a function of the event that makes one. */
+export type PlanOf<Args extends unknown[]> = InvalidationPlan | ((...args: Args) => InvalidationPlan);
 
 /**
  * How changes to one entity reach the cache.

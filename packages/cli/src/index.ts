@@ -1,10 +1,11 @@
 export { type CliIo, run } from './cli.js';
 export type { EntryReport, EntryState, TagReport } from './commands/get.js';
-export type { InvalidateReport } from './commands/invalidate.js';
+export type { InvalidateReport, Kind as InvalidateKind } from './commands/invalidate.js';
 export type { KeyRecord } from './commands/keys.js';
 export type { MemoryReport } from './commands/memory.js';
 export type { DomainCount, StatsReport } from './commands/stats.js';
 export type { WatchEvent } from './commands/watch.js';
 export { CliError, EXIT, type ExitCode } from './errors.js';
+export type { Terminal } from './output.js';
 export type { BusEvent, UnreadableBusMessage } from './watch/bus-message.js';
 export type { MalformedStreamEntry, StreamEvent } from './watch/stream-tail.js';

@@ -14,6 +14,7 @@ export {
   Domain,
   type DomainConfig,
   type DomainStats,
+  type Resolved,
 } from './api/domain.js';
 export type { MemoizeOptions } from './api/memoize.js';
 export type { GetOrSetOptions, SetOptions } from './api/operations.js';
@@ -27,7 +28,7 @@ export { type EncryptedCodecOptions, encryptedCodec } from './codec/encrypted.js
 export { type Codec, jsonCodec } from './codec/json.js';
 export { type JsonValue, MAX_VALUE_DEPTH, parseUntrustedJson } from './codec/json-value.js';
 export { type Clock, coarseClock } from './config/clock.js';
-export { type Duration, MAX_TTL_MS, parseDuration } from './config/duration.js';
+export { type Duration, type DurationUnit, MAX_TTL_MS, parseDuration } from './config/duration.js';
 export { type CacheEnv, loadCacheEnv } from './config/env.js';
 export type { BreakerSettings, CacheOptions } from './config/options.js';
 export {

@@ -1,3 +1,3 @@
-export type { MemoryStore, MemoryStoreStats } from './memory-store.js';
+export type { MemoryStore, MemoryStoreKeyvOptions, MemoryStoreStats } from './memory-store.js';
 export { memoryStore } from './memory-store.js';
 export type { MemoryStoreOptions } from './options.js';

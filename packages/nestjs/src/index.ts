@@ -10,6 +10,8 @@ export {
   CacheTTL,
 } from './interceptor/decorators.js';
 export {
+  type AnyArgs,
+  type AsyncMethodDecorator,
   Cached,
   type CachedOptions,
   CacheEvict,

@@ -1,3 +1,3 @@
-export type { RedisConnectionOptions, RedisMode } from './connection.js';
+export type { RedisConnectionOptions, RedisMode, RedisTarget } from './connection.js';
 export { RedisBus, type RedisBusOptions, redisBus } from './redis-bus.js';
 export { RedisStore, type RedisStoreOptions, redisStore } from './redis-store.js';

@@ -8,7 +8,8 @@ import { decodeEnvelope, Inspector } from '../inspect.js';
 import { nothingMatched } from '../nothing-matched.js';
 import { type ProgressMode, progressOn } from '../progress.js';
 
-type Kind = 'key' | 'tag' | 'pattern';
+/** What an `invalidate` names: one key, a tag, or a glob pattern. */
+export type Kind = 'key' | 'tag' | 'pattern';
 
 export interface InvalidateReport {
   kind: Kind;

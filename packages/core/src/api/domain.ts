@@ -58,6 +58,7 @@ export class Bucket<T> {
   readonly #scope: Scope;
   readonly #prefix: string;
 
+  /** @internal Buckets are made by `Domain`; the context and scope are the cache's internals. */
   constructor(
     context: CacheContext,
     readonly domain: string,

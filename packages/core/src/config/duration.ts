@@ -2,7 +2,8 @@ import { CacheError } from '../errors.js';
 
 /** Milliseconds, or a string such as `'500ms'`, `'90s'`, `'10m'`, `'12h'`, `'1d'`. */
 export type Duration = number | `${number}${DurationUnit}` | `${number} ${DurationUnit}`;
-type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
+/** The units a duration string may carry: milliseconds, seconds, minutes, hours, days. */
+export type DurationUnit = 'ms' | 's' | 'm' | 'h' | 'd';
 
 const unitMs: Record<DurationUnit, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const durationPattern = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/;

@@ -5,7 +5,7 @@ export const CACHED_METADATA = '@org/cache-nestjs:cached';
 export const CACHE_EVICT_METADATA = '@org/cache-nestjs:cache-evict';
 
 // biome-ignore lint/suspicious/noExplicitAny: the arguments of the decorated method, typed by the user's `key`.
-type AnyArgs = any[];
+export type AnyArgs = any[];
 
 export interface CachedOptions<Args extends AnyArgs = AnyArgs> {
   /** The cache key of a call: `(id) => cacheKey('accounts', id)`, as `cache.memoize` takes it. */
@@ -27,7 +27,7 @@ export interface CacheEvictOptions<Args extends AnyArgs = AnyArgs> {
   cache?: string;
 }
 
-type AsyncMethodDecorator<Args extends AnyArgs> = <
+export type AsyncMethodDecorator<Args extends AnyArgs> = <
   M extends (...args: [...Args, ...AnyArgs]) => Promise<unknown>,
 >(
   target: object,
