@@ -10,12 +10,22 @@ export default {
   name: '@org/cache',
   entryPointStrategy: 'packages',
   entryPoints: publishablePackages().map((pkg) => relative(root, pkg.dir)),
-  packageOptions: { tsconfig: 'tsconfig.build.json', readme: 'README.md' },
+  // In `packages` mode each package is converted with these options (the top-level ones below
+  // only apply to the merged site): what is excluded and where source links point must be here.
+  packageOptions: {
+    tsconfig: 'tsconfig.build.json',
+    readme: 'README.md',
+    excludePrivate: true,
+    excludeInternal: true,
+    // No git remote in a clone of this repository: source links name the public repository.
+    disableGit: true,
+    gitRevision: 'main',
+    sourceLinkTemplate: 'https://github.com/org/cache/blob/{gitRevision}/{path}#L{line}',
+  },
   readme: 'README.md',
   out: 'docs/api',
   excludePrivate: true,
   excludeInternal: true,
-  // No git remote in a clone of this repository: source links name the public repository.
-  gitRevision: 'main',
-  sourceLinkTemplate: 'https://github.com/org/cache/blob/{gitRevision}/{path}#L{line}',
+  // A public signature naming an unexported type is a hole in the reference: fail, do not warn.
+  treatWarningsAsErrors: true,
 };

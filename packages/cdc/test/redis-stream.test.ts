@@ -107,6 +107,10 @@ describe('redisStreamSource', () => {
     const source = fixtures.source({ stream, group: 'bff', consumer: 'c1', ...fast });
     const context = recordingContext();
     await source.start(context);
+    // start() resolves once the first connection attempt is decided; on a loaded machine that
+    // attempt can time out and the source reports down until its reconnect lands (by design: a
+    // service starts while Redis is away). What matters here is that it comes up.
+    await waitFor('the source up', () => source.health().status === 'up');
     expect(source.health()).toMatchObject({ status: 'up', stream, group: 'bff', consumer: 'c1', acked: 0 });
 
     const event = orderEvent('801');

@@ -29,6 +29,28 @@ describe('a store that hangs', () => {
     await cache.close();
   });
 
+  it('gives a batch one operationTimeout per 100 entries, not one for the whole batch', async () => {
+    const store = faultyStore();
+    const cache = createCache({ store, prefix: 'r', operationTimeout: 50 });
+    // Every batch answers after 100 ms: past one deadline, inside ten. Timers fire in the order
+    // they fall due, so on a slow machine too the store answers before a 500 ms deadline.
+    store.slowBatchesMs = 100;
+    const entries = (count: number, tag: string) =>
+      Array.from({ length: count }, (_, index) => ({ key: `${tag}:${index}`, value: index }));
+
+    await cache.setMany(entries(1_000, 'big'));
+    expect(cache.stats().totals.droppedWrites).toBe(0);
+    // Reading 1,000 keys back is one batch too, under the same 100 ms answer.
+    const values = await cache.getMany(entries(1_000, 'big').map((entry) => entry.key));
+    expect(values.filter((value) => value !== undefined)).toHaveLength(1_000);
+    expect(cache.stats().totals.storeErrors).toBe(0);
+
+    // The control: ten entries get one deadline, which the same 100 ms answer misses.
+    await cache.setMany(entries(10, 'small'));
+    expect(cache.stats().totals.droppedWrites).toBe(10);
+    await cache.close();
+  });
+
   it('rejects invalidations with E_STORE_TIMEOUT: a lost invalidation must not look like success', async () => {
     const store = faultyStore();
     const cache = createCache({ store, prefix: 'r', operationTimeout: 30 });

@@ -14,8 +14,10 @@ import { keySlot } from './key-slot.js';
 import { slotTag } from './lease-keys.js';
 import { StallDetector } from './stall-detector.js';
 
-type SentinelOptions = Parameters<typeof createSentinel>[0];
-type AnyRedis = RedisClientType | RedisClusterType | RedisSentinelType;
+/** node-redis's `createSentinel` options. */
+export type SentinelOptions = Parameters<typeof createSentinel>[0];
+/** A node-redis client of any kind: standalone, Cluster or Sentinel. */
+export type AnyRedis = RedisClientType | RedisClusterType | RedisSentinelType;
 
 /**
  * Where Redis is: exactly one of `url`, `client`, `cluster` or `sentinel`. There is no default

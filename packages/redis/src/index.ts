@@ -1,3 +1,12 @@
-export type { RedisConnectionOptions, RedisMode, RedisTarget } from './connection.js';
+export type {
+  AnyRedis,
+  NodeCommand,
+  RedisConnection,
+  RedisConnectionOptions,
+  RedisConnectionSettings,
+  RedisMode,
+  RedisTarget,
+  SentinelOptions,
+} from './connection.js';
 export { RedisBus, type RedisBusOptions, redisBus } from './redis-bus.js';
 export { RedisStore, type RedisStoreOptions, redisStore } from './redis-store.js';

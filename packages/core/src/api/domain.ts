@@ -157,6 +157,7 @@ export class Domain<B extends BucketConfigs> {
   readonly #context: CacheContext;
   readonly #metrics: BucketMetrics;
 
+  /** @internal Domains are made by `cache.domain()`; the context is the cache's internals. */
   constructor(
     context: CacheContext,
     readonly name: string,

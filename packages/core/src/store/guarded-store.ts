@@ -1,7 +1,12 @@
-import { CacheError, toStoreError } from '../errors.js';
+import { CacheError, StoreTimeoutError, toStoreError } from '../errors.js';
 import { isStoreTraced, traceStore } from '../observe/events.js';
+import { withDeadline } from '../support/deadline.js';
 import { type BreakerOptions, CircuitBreaker } from './breaker.js';
 import { DeadlineWatch } from './deadline-watch.js';
+
+/** A batch operation gets one `operationTimeout` for each this many entries. */
+const ENTRIES_PER_DEADLINE = 100;
+
 import type { DriverEntry, StoreDriver } from './driver.js';
 import type { IfAbsentEntry, StoreLeases } from './store.js';
 
@@ -57,7 +62,7 @@ export class GuardedStore {
   }
 
   getMany(keys: string[]): Promise<unknown[]> {
-    return this.run('getMany', () => this.driver.getMany(keys));
+    return this.run('getMany', () => this.driver.getMany(keys), undefined, keys.length);
   }
 
   set(key: string, value: unknown, ttlMs: number | undefined): Promise<void> {
@@ -65,7 +70,7 @@ export class GuardedStore {
   }
 
   setMany(entries: DriverEntry[]): Promise<void> {
-    return this.run('setMany', () => this.driver.setMany(entries));
+    return this.run('setMany', () => this.driver.setMany(entries), undefined, entries.length);
   }
 
   delete(key: string): Promise<boolean> {
@@ -73,7 +78,9 @@ export class GuardedStore {
   }
 
   deleteMany(keys: string[]): Promise<void> {
-    return keys.length === 0 ? Promise.resolve() : this.run('deleteMany', () => this.driver.deleteMany(keys));
+    return keys.length === 0
+      ? Promise.resolve()
+      : this.run('deleteMany', () => this.driver.deleteMany(keys), undefined, keys.length);
   }
 
   memoryUsage(keys: string[]): Promise<Array<number | undefined>> {
@@ -127,15 +134,21 @@ export class GuardedStore {
    * Runs one operation under breaker and deadline; converts every failure to a CacheError. Not an
    * async function: every store operation passes here, and each async layer is a promise more.
    */
-  run<T>(operation: string, call: () => Promise<T>, key?: string): Promise<T> {
+  /** `entries`: how many keys a batch operation carries (its deadline grows with it). */
+  run<T>(operation: string, call: () => Promise<T>, key?: string, entries = 1): Promise<T> {
     if (this.#closedBy !== undefined) return Promise.reject(this.#closedBy);
-    if (!isStoreTraced()) return this.guard(operation, call, key);
+    if (!isStoreTraced()) return this.guard(operation, call, key, entries);
     return traceStore({ cache: this.cacheName, store: this.name, operation }, () =>
-      this.guard(operation, call, key),
+      this.guard(operation, call, key, entries),
     );
   }
 
-  private guard<T>(operation: string, call: () => Promise<T>, key: string | undefined): Promise<T> {
+  private guard<T>(
+    operation: string,
+    call: () => Promise<T>,
+    key: string | undefined,
+    entries: number,
+  ): Promise<T> {
     if (!this.breaker.allow()) {
       return Promise.reject(
         new CacheError(
@@ -152,7 +165,7 @@ export class GuardedStore {
     } catch (raw) {
       pending = Promise.reject(raw);
     }
-    if (this.deadlines !== undefined) pending = this.deadlines.watch(pending, operation);
+    if (this.deadlines !== undefined) pending = this.#watch(this.deadlines, pending, operation, entries);
     this.#pending++;
     return pending.then(this.#succeeded as (value: T) => T, (raw: unknown) => {
       this.#settled();
@@ -160,6 +173,17 @@ export class GuardedStore {
       this.breaker.failed(error);
       throw error;
     });
+  }
+
+  /**
+   * One `operationTimeout` per ENTRIES_PER_DEADLINE entries of a batch: a deadline sized for one
+   * key failed a 2,000-entry setMany on a busy machine while most of it was being written. Single
+   * operations share the DeadlineWatch's one timer; batches are few enough for a timer each.
+   */
+  #watch<T>(deadlines: DeadlineWatch, pending: Promise<T>, operation: string, entries: number): Promise<T> {
+    if (entries <= ENTRIES_PER_DEADLINE) return deadlines.watch(pending, operation);
+    const ms = deadlines.timeoutMs * Math.ceil(entries / ENTRIES_PER_DEADLINE);
+    return withDeadline(pending, ms, () => new StoreTimeoutError(operation, ms, { store: this.name }));
   }
 
   readonly #succeeded = <T>(value: T): T => {

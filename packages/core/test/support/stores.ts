@@ -10,6 +10,8 @@ export type FaultMode = 'ok' | 'fail' | 'hang';
  */
 export interface FaultyStore extends CacheStore {
   mode: FaultMode;
+  /** When above 0, batch operations (getMany, setMany, deleteMany) answer after this many ms. */
+  slowBatchesMs: number;
   readonly map: Map<string, unknown>;
   /** Store calls made, by operation. */
   readonly calls: Map<string, number>;
@@ -22,6 +24,7 @@ export function faultyStore(): FaultyStore {
   const emitter = new EventEmitter();
   const store = {
     mode: 'ok' as FaultMode,
+    slowBatchesMs: 0,
     map,
     calls,
     opts: {},
@@ -51,6 +54,9 @@ export function faultyStore(): FaultyStore {
     calls.set(operation, (calls.get(operation) ?? 0) + 1);
     if (store.mode === 'fail') return Promise.reject(new Error(`${operation} failed: connection refused`));
     if (store.mode === 'hang') return new Promise<T>(() => {});
+    if (store.slowBatchesMs > 0 && operation.endsWith('Many')) {
+      return new Promise<T>((resolve) => setTimeout(() => resolve(run()), store.slowBatchesMs));
+    }
     return Promise.resolve(run());
   }
   return store as unknown as FaultyStore;
