@@ -14,6 +14,9 @@ const alias = {
   '@org/cache-core': source('core'),
   '@org/cache-memory': source('memory'),
   '@org/cache-testing': source('testing'),
+  '@org/cache-redis/connection': fileURLToPath(
+    new URL('./packages/redis/src/connection.ts', import.meta.url),
+  ),
   '@org/cache-redis': source('redis'),
   '@org/cache-tiered': source('tiered'),
   '@org/cache-cdc': source('cdc'),

@@ -9,7 +9,6 @@ export {
 export { type InProcessSource, type InProcessSourceOptions, inProcessSource } from './in-process-source.js';
 export { createInvalidator, Invalidator, type InvalidatorOptions } from './invalidator.js';
 export type { ApplyOutcome } from './outcome.js';
-export type { StreamClient, StreamTarget } from './redis-streams/stream-connection.js';
 export type { RedisStreamSourceHealth } from './redis-streams/stream-health.js';
 export {
   type RedisStreamPublisher,

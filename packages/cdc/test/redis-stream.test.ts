@@ -89,7 +89,9 @@ describe('redisStreamPublisher', () => {
   it('refuses to guess where Redis is: no url and no client is E_INVALID_OPTION, never localhost', () => {
     const noServer = expect.objectContaining({
       code: 'E_INVALID_OPTION',
-      message: expect.stringMatching(/url or client \(there is no default server\)/),
+      message: expect.stringMatching(
+        /^redis stream: give one of url, client, cluster or sentinel \(there is no default server\)/,
+      ),
     });
     const names = { stream: 's', group: 'g', consumer: 'c' };
     expect(() => redisStreamSource(names as RedisStreamSourceOptions)).toThrow(noServer);

@@ -98,6 +98,9 @@ export class RedisConnection {
   errors = 0;
   lastError: unknown;
   #closing: Promise<void> | undefined;
+  /** What this connection was opened with: duplicate() opens the next one alike. */
+  readonly #options: RedisConnectionOptions;
+  readonly #stallMs: number;
   /**
    * Settles when the first connection attempt is decided: connected, or its first error (the
    * client's own `connect()` promise keeps retrying and may never settle). Then `undefined`.
@@ -113,24 +116,11 @@ export class RedisConnection {
   };
 
   constructor(options: RedisConnectionOptions) {
-    const given = [options.url, options.client, options.cluster, options.sentinel].filter(
-      (value) => value !== undefined,
-    );
-    if (given.length !== 1) {
-      throw new CacheError(
-        'E_INVALID_OPTION',
-        given.length === 0
-          ? 'redis: give one of url, client, cluster or sentinel (there is no default server)'
-          : 'redis: give one of url, client, cluster or sentinel, not several',
-      );
-    }
-    if (
-      options.url !== undefined &&
-      (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url))
-    ) {
-      throw new CacheError('E_INVALID_OPTION', 'redis: url must start with redis:// or rediss://');
-    }
-    this.borrowed = options.client !== undefined;
+    assertConnectionOptions(options);
+    this.#options = options;
+    this.#stallMs = parseTimeout(options.stallTimeout ?? '2s', 'stallTimeout');
+    // A client duplicate() made is this connection's own, although it comes in as `client`.
+    this.borrowed = options.client !== undefined && !ownDuplicates.delete(options.client);
     if (options.client !== undefined) {
       this.#client = options.client;
       this.mode = modeOf(options.client);
@@ -154,10 +144,7 @@ export class RedisConnection {
       }) as unknown as AnyRedis;
     }
     this.#client.on('error', this.#onError);
-    this.#stall =
-      this.mode === 'standalone' && !this.borrowed
-        ? new StallDetector(parseTimeout(options.stallTimeout ?? '2s', 'stallTimeout'))
-        : undefined;
+    this.#stall = this.mode === 'standalone' && !this.borrowed ? new StallDetector(this.#stallMs) : undefined;
     if (!this.borrowed) {
       // Connects in the background and keeps retrying: a Redis that is down at start-up must not
       // stop the service from starting. Commands sent during the first attempt wait for it (core's
@@ -169,6 +156,64 @@ export class RedisConnection {
         this.#firstAttempt = undefined;
         this.#decideFirstAttempt();
       }, this.#onError);
+    }
+  }
+
+  /**
+   * Resolves once the first connection attempt is decided: connected, or failed (commands then
+   * fail fast until Redis is back). At once for a borrowed client. Never rejects.
+   */
+  async firstAttempt(): Promise<void> {
+    await this.#firstAttempt;
+  }
+
+  /**
+   * A second connection to the same Redis, with this one's settings, always owned (closed by its
+   * own close(), even when this one is borrowed). For a blocking command (XREADGROUP BLOCK, BLPOP):
+   * a connection answers in order, so a blocked one holds up every command queued behind it.
+   * On a cluster it is a second cluster client that connects only to the nodes it is sent to;
+   * `name` is the CLIENT SETNAME of its connections. A borrowed Sentinel client cannot be
+   * duplicated (node-redis has no way to): E_INVALID_OPTION; give `sentinel` options instead.
+   */
+  duplicate(name: string): RedisConnection {
+    const client = this.#duplicateClient(name);
+    ownDuplicates.add(client);
+    const { url: _url, client: _client, cluster: _cluster, sentinel: _sentinel, ...settings } = this.#options;
+    return new RedisConnection({ ...settings, client });
+  }
+
+  #duplicateClient(name: string): AnyRedis {
+    switch (this.mode) {
+      case 'cluster': {
+        const cluster = this.client as RedisClusterType;
+        return cluster.duplicate({
+          // Only the nodes the blocking commands go to, not one more connection to every master.
+          minimizeConnections: true,
+          defaults: { ...cluster._options.defaults, disableOfflineQueue: true, name },
+        }) as unknown as AnyRedis;
+      }
+      case 'sentinel': {
+        const sentinel = this.#options.sentinel;
+        if (sentinel === undefined) {
+          throw new CacheError(
+            'E_INVALID_OPTION',
+            'redis: a Sentinel client passed as `client` cannot be duplicated for a blocking read; give `sentinel` options instead',
+          );
+        }
+        return createSentinel({
+          ...sentinel,
+          nodeClientOptions: {
+            ...hardenedClientOptions(this.#options),
+            ...sentinel.nodeClientOptions,
+            name,
+          },
+        } as SentinelOptions) as unknown as AnyRedis;
+      }
+      default:
+        return (this.client as RedisClientType).duplicate({
+          disableOfflineQueue: true,
+          name,
+        }) as unknown as AnyRedis;
     }
   }
 
@@ -245,13 +290,18 @@ export class RedisConnection {
     );
   }
 
-  /** Closes the client unless it was borrowed. Idempotent; never hangs on a dead server. */
-  close(): Promise<void> {
-    this.#closing ??= this.#close();
+  /**
+   * Closes the client unless it was borrowed. Idempotent (the first call decides how); never
+   * hangs on a dead server. By default, replies to commands already sent are waited for (at most
+   * 1 s); `{ wait: false }` drops them at once, for a connection held by a blocking read (a PING
+   * would queue behind it).
+   */
+  close(options: { wait?: boolean } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.wait ?? true);
     return this.#closing;
   }
 
-  async #close(): Promise<void> {
+  async #close(wait: boolean): Promise<void> {
     if (this.borrowed) {
       this.client.off('error', this.#onError);
       return;
@@ -259,7 +309,7 @@ export class RedisConnection {
     // Replies to commands already sent arrive before the PING's; a server that does not answer
     // is not waited for. (node-redis's close() cannot be followed by destroy(): destroy() then
     // throws ClientClosedError and the socket stays open until the server answers.)
-    if (this.isReady) await withTimeout(this.send(['PING'], undefined, false), 1_000).catch(() => {});
+    if (wait && this.isReady) await withTimeout(this.send(['PING'], undefined, false), 1_000).catch(() => {});
     try {
       await (this.client as { destroy(): unknown }).destroy();
     } catch {
@@ -285,6 +335,44 @@ function hardenedClientOptions(options: RedisConnectionOptions): RedisClientOpti
     },
     ...options.clientOptions,
   } as RedisClientOptions;
+}
+
+/** Clients duplicate() made and handed to the constructor: owned, not borrowed. */
+const ownDuplicates = new WeakSet<object>();
+
+/**
+ * Checks connection options before any I/O: an object, exactly one of `url`, `client`, `cluster`
+ * and `sentinel` (there is no default server), a `redis://`/`rediss://` url, valid durations.
+ * Throws E_INVALID_OPTION, its message starting with `label`. For wrappers (a stream source, a
+ * bus) that open their connection later but must refuse misuse at construction.
+ */
+export function assertConnectionOptions(
+  options: unknown,
+  label = 'redis',
+): asserts options is RedisConnectionOptions {
+  if (options === null || typeof options !== 'object') {
+    throw new CacheError(
+      'E_INVALID_OPTION',
+      `${label}: options are required (one of url, client, cluster or sentinel)`,
+    );
+  }
+  const { url, client, cluster, sentinel } = options as Partial<Record<keyof RedisTarget, unknown>>;
+  const given = [url, client, cluster, sentinel].filter((value) => value !== undefined);
+  if (given.length !== 1) {
+    throw new CacheError(
+      'E_INVALID_OPTION',
+      given.length === 0
+        ? `${label}: give one of url, client, cluster or sentinel (there is no default server)`
+        : `${label}: give one of url, client, cluster or sentinel, not several`,
+    );
+  }
+  if (url !== undefined && (typeof url !== 'string' || !/^rediss?:\/\//.test(url))) {
+    throw new CacheError('E_INVALID_OPTION', `${label}: url must start with redis:// or rediss://`);
+  }
+  const settings = options as RedisConnectionSettings;
+  parseTimeout(settings.connectTimeout ?? '1s', 'connectTimeout');
+  parseTimeout(settings.maxReconnectDelay ?? '2s', 'maxReconnectDelay');
+  parseTimeout(settings.stallTimeout ?? '2s', 'stallTimeout');
 }
 
 function modeOf(client: AnyRedis): RedisMode {

@@ -1,11 +1,12 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isCacheError } from '@org/cache-core';
+import type { RedisConnection } from '@org/cache-redis/connection';
 import type { SourceContext } from '../source.js';
 import { Backoff } from './backoff.js';
 import { EntryApplier } from './entry-applier.js';
 import { STREAM_START, type StreamEntry } from './stream-codec.js';
 import type { StreamCommands } from './stream-commands.js';
-import { isReplyError, isServerReply, type StreamConnection } from './stream-connection.js';
+import { isReplyError, isServerReply } from './stream-connection.js';
 import type { StreamSourceState } from './stream-health.js';
 import { unreadTrimmed } from './trim-gap.js';
 
@@ -38,8 +39,8 @@ const REDIS_MAX_RETRY_MS = 2_000;
  */
 export class ConsumerLoop {
   readonly #commands: StreamCommands;
-  readonly #main: StreamConnection;
-  #blocking: StreamConnection;
+  readonly #main: RedisConnection;
+  #blocking: RedisConnection;
   readonly #state: StreamSourceState;
   readonly #settings: ConsumerLoopSettings;
   readonly #applier: EntryApplier;
@@ -58,7 +59,7 @@ export class ConsumerLoop {
 
   constructor(input: {
     commands: StreamCommands;
-    main: StreamConnection;
+    main: RedisConnection;
     context: SourceContext;
     state: StreamSourceState;
     settings: ConsumerLoopSettings;
@@ -102,7 +103,7 @@ export class ConsumerLoop {
     this.#stopping = true;
     this.#wake.abort();
     // Destroying the blocking connection ends a BLOCK read at once (its entries stay pending).
-    const closing = this.#blocking.close();
+    const closing = this.#blocking.close({ wait: false });
     if (this.#running !== undefined) await settledWithin(this.#running, STOP_WAIT_MS);
     await closing;
   }
@@ -216,7 +217,7 @@ export class ConsumerLoop {
     } catch (error) {
       // No answer within BLOCK plus the deadline: a half-open connection. Start a fresh one.
       if (isCacheError(error, 'E_STORE_TIMEOUT') && !this.#stopping) {
-        void this.#blocking.close();
+        void this.#blocking.close({ wait: false });
         this.#blocking = this.#openBlocking();
       }
       throw error;
@@ -243,7 +244,12 @@ export class ConsumerLoop {
     this.#redisBackoff.reset();
   }
 
-  #openBlocking(): StreamConnection {
+  /**
+   * XREADGROUP BLOCK holds its connection until entries come or `block` passes: it gets a
+   * connection of its own (on a cluster, a cluster client of its own), so acknowledgements and
+   * claims on the main one are never queued behind it.
+   */
+  #openBlocking(): RedisConnection {
     return this.#main.duplicate(`cdc-read-${this.#commands.address.consumer}`);
   }
 

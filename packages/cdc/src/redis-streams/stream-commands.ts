@@ -1,5 +1,6 @@
+import type { RedisConnection } from '@org/cache-redis/connection';
 import { entriesOf, entriesOfRead, type StreamEntry } from './stream-codec.js';
-import { isReplyError, isServerReply, type StreamConnection } from './stream-connection.js';
+import { isReplyError, isServerReply, streamCommand } from './stream-connection.js';
 import { CREATE_GROUP, FORGET_TRIMMED, GROUP_POSITION } from './stream-scripts.js';
 
 export interface GroupAddress {
@@ -29,13 +30,14 @@ export interface ClaimRound {
 }
 
 /**
- * The stream commands of one consumer, each one Redis round trip with a deadline. Replies are
- * read in RESP2 or RESP3 shape (a borrowed client may speak either).
+ * The stream commands of one consumer, each one Redis round trip with a deadline, all on the
+ * stream's one key (so on a cluster, all to its slot's master; the scripts declare it as KEYS[1]).
+ * Replies are read in RESP2 or RESP3 shape (a borrowed client may speak either).
  */
 export class StreamCommands {
   constructor(
     readonly address: GroupAddress,
-    private readonly connection: StreamConnection,
+    private readonly connection: RedisConnection,
     private readonly timeoutMs: number,
   ) {}
 
@@ -83,14 +85,16 @@ export class StreamCommands {
    * Entries never delivered to the group, waiting up to `blockMs` for some. Run it on a
    * connection of its own: the BLOCK holds the connection.
    */
-  async readNew(blocking: StreamConnection, count: number, blockMs: number): Promise<StreamEntry[]> {
+  async readNew(blocking: RedisConnection, count: number, blockMs: number): Promise<StreamEntry[]> {
     const { stream, group, consumer } = this.address;
-    const reply = await blocking.command(
+    const reply = await streamCommand(
+      blocking,
       ['XREADGROUP', 'GROUP', group, consumer, 'COUNT', String(count), 'BLOCK', String(blockMs)].concat([
         'STREAMS',
         stream,
         '>',
       ]),
+      stream,
       blockMs + this.timeoutMs,
     );
     return entriesOfRead(reply);
@@ -147,6 +151,6 @@ export class StreamCommands {
   }
 
   #send<T = unknown>(args: string[]): Promise<T> {
-    return this.connection.command<T>(args, this.timeoutMs);
+    return streamCommand<T>(this.connection, args, this.address.stream, this.timeoutMs);
   }
 }

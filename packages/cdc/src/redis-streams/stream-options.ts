@@ -1,23 +1,5 @@
 import { CacheError } from '@org/cache-core';
 
-/** Misuse fails at construction, before any I/O. */
-export function assertOneConnection(options: { url?: unknown; client?: unknown } | undefined): void {
-  if (options === null || typeof options !== 'object')
-    throw new CacheError(
-      'E_INVALID_OPTION',
-      'redis stream: options are required (url or client, stream, ...)',
-    );
-  if ((options.url === undefined) === (options.client === undefined))
-    throw new CacheError(
-      'E_INVALID_OPTION',
-      options.url === undefined
-        ? 'redis stream: give url or client (there is no default server)'
-        : 'redis stream: give url or client, not both',
-    );
-  if (options.url !== undefined && (typeof options.url !== 'string' || !/^rediss?:\/\//.test(options.url)))
-    throw new CacheError('E_INVALID_OPTION', 'redis stream: url must start with redis:// or rediss://');
-}
-
 /** A stream, group or consumer name: a non-empty string without whitespace or control characters. */
 export function assertName(value: unknown, what: string): string {
   if (typeof value !== 'string' || value.length === 0 || value.length > 512 || hasSpaceOrControl(value))

@@ -1,16 +1,21 @@
 import { CacheError, type Duration, isCacheError } from '@org/cache-core';
 import { parseTimeout } from '@org/cache-core/adapter';
-import type { RedisClientOptions } from '@redis/client';
+import {
+  assertConnectionOptions,
+  RedisConnection,
+  type RedisConnectionOptions,
+} from '@org/cache-redis/connection';
 import type { InvalidationEvent } from '../event.js';
 import { encodeEvent } from './stream-codec.js';
-import { StreamConnection, type StreamTarget } from './stream-connection.js';
-import { assertName, assertOneConnection } from './stream-options.js';
+import { streamCommand } from './stream-connection.js';
+import { assertName } from './stream-options.js';
 
 /**
- * Where the stream is: `url` (`redis://...`) or `client` (a connected standalone node-redis v5
- * client, left open by close()), one of them, required (no default server).
+ * Where the stream is: exactly one of `url` (`redis://...`), `client` (a node-redis v5 client,
+ * left open by close()), `cluster` or `sentinel`, with TLS, ACL user and reconnect settings: the
+ * options of `@org/cache-redis`'s connection (no default server).
  */
-export type RedisStreamPublisherOptions = StreamTarget & {
+export type RedisStreamPublisherOptions = RedisConnectionOptions & {
   /** The stream key the sources read. */
   stream: string;
   /**
@@ -20,8 +25,6 @@ export type RedisStreamPublisherOptions = StreamTarget & {
   maxLen?: number;
   /** Deadline of one XADD. Default 2 s. */
   commandTimeout?: Duration;
-  /** Extra node-redis options for the connection opened from `url`. */
-  clientOptions?: Partial<RedisClientOptions>;
 };
 
 export interface RedisStreamPublisher {
@@ -45,13 +48,14 @@ export interface RedisStreamPublisher {
  * await publisher.append(normalizeSalesforceEvent(message));
  */
 export function redisStreamPublisher(options: RedisStreamPublisherOptions): RedisStreamPublisher {
-  assertOneConnection(options);
+  assertConnectionOptions(options, 'redis stream');
   const stream = assertName(options.stream, 'stream');
   const maxLen = options.maxLen ?? 100_000;
   if (!Number.isInteger(maxLen) || maxLen < 1)
     throw new CacheError('E_INVALID_OPTION', `maxLen must be a positive integer, got ${maxLen}`);
   const timeoutMs = Math.max(1, parseTimeout(options.commandTimeout ?? '2s', 'commandTimeout'));
-  let connection: StreamConnection | undefined;
+  const { stream: _stream, maxLen: _maxLen, commandTimeout: _commandTimeout, ...target } = options;
+  let connection: RedisConnection | undefined;
   let closed = false;
 
   return {
@@ -59,10 +63,15 @@ export function redisStreamPublisher(options: RedisStreamPublisherOptions): Redi
     async append(event) {
       const [field, json] = encodeEvent(event);
       if (closed) throw new CacheError('E_CLOSED', `publisher of ${stream} is closed`);
-      connection ??= StreamConnection.open(options, `cdc-publisher-${stream}`);
+      connection ??= new RedisConnection({
+        ...target,
+        clientOptions: { name: `cdc-publisher-${stream}`, ...target.clientOptions },
+      } as RedisConnectionOptions);
       try {
-        const id = await connection.command<string>(
+        const id = await streamCommand<string>(
+          connection,
           ['XADD', stream, 'MAXLEN', '~', String(maxLen), '*', field, json],
+          stream,
           timeoutMs,
         );
         return String(id);

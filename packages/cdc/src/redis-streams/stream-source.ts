@@ -1,20 +1,26 @@
-import { CacheError, type Duration } from '@org/cache-core';
+import { CacheError, type Duration, isCacheError } from '@org/cache-core';
 import { parseTimeout } from '@org/cache-core/adapter';
-import type { RedisClientOptions } from '@redis/client';
+import {
+  assertConnectionOptions,
+  RedisConnection,
+  type RedisConnectionOptions,
+} from '@org/cache-redis/connection';
 import type { InvalidationSource, SourceContext } from '../source.js';
 import { ConsumerLoop } from './consumer-loop.js';
 import { StreamCommands } from './stream-commands.js';
-import { isServerReply, StreamConnection, type StreamTarget } from './stream-connection.js';
+import { isServerReply } from './stream-connection.js';
 import { type RedisStreamSourceHealth, StreamSourceState } from './stream-health.js';
-import { assertName, assertOneConnection } from './stream-options.js';
+import { assertName } from './stream-options.js';
 
 /**
- * Where the stream is: `url` (`redis://...`) or `client`, one of them, required (no default
- * server). A `client` is a connected standalone node-redis v5 client; it is left open by stop(),
- * and the source opens one more connection from it (`duplicate()`) for its blocking read, and
- * closes that one.
+ * Where the stream is: exactly one of `url` (`redis://...`), `client`, `cluster` or `sentinel`,
+ * with TLS, ACL user and reconnect settings: the options of `@org/cache-redis`'s connection, which
+ * the source uses (no default server). A `client` is a node-redis v5 client (standalone or
+ * cluster); it is left open by stop(), and the source opens one more connection from it
+ * (`duplicate()`) for its blocking read, and closes that one. A Sentinel deployment is given as
+ * `sentinel` options (a Sentinel client cannot be duplicated).
  */
-export type RedisStreamSourceOptions = StreamTarget & {
+export type RedisStreamSourceOptions = RedisConnectionOptions & {
   /** The stream key the bridge appends to. */
   stream: string;
   /**
@@ -46,8 +52,6 @@ export type RedisStreamSourceOptions = StreamTarget & {
   commandTimeout?: Duration;
   /** The source's name in the invalidator's health. Default `redis-stream:<stream>`. */
   name?: string;
-  /** Extra node-redis options for connections opened from `url`. */
-  clientOptions?: Partial<RedisClientOptions>;
 };
 
 export interface RedisStreamSource extends InvalidationSource {
@@ -73,8 +77,9 @@ export interface RedisStreamSource extends InvalidationSource {
  * trimmed entries the group never read, or the group vanished (Redis restarted without
  * persistence), the source calls `failSafe` once, since it cannot tell what it missed.
  *
- * Needs Redis 6.2 or later (XAUTOCLAIM), standalone (not Redis Cluster); telling a
- * trimmed gap from a lag needs Redis 7.0 (the group's read counter). Some reads are Lua scripts
+ * Needs Redis 6.2 or later (XAUTOCLAIM), standalone, Sentinel or Redis Cluster (every command is
+ * on the one stream key, so on a cluster the stream lives on one master and the commands follow
+ * its slot); telling a trimmed gap from a lag needs Redis 7.0 (the group's read counter). Some reads are Lua scripts
  * (to be atomic): an ACL user needs the `@stream` and `@scripting` categories.
  *
  * @example
@@ -83,7 +88,7 @@ export interface RedisStreamSource extends InvalidationSource {
  * );
  */
 export function redisStreamSource(options: RedisStreamSourceOptions): RedisStreamSource {
-  assertOneConnection(options);
+  assertConnectionOptions(options, 'redis stream');
   const stream = assertName(options.stream, 'stream');
   const group = assertName(options.group, 'group');
   const consumer = assertName(options.consumer, 'consumer');
@@ -110,8 +115,22 @@ export function redisStreamSource(options: RedisStreamSourceOptions): RedisStrea
   };
   const commandTimeoutMs = Math.max(1, parseTimeout(options.commandTimeout ?? '2s', 'commandTimeout'));
   const name = options.name ?? `redis-stream:${stream}`;
+  const {
+    stream: _stream,
+    group: _group,
+    consumer: _consumer,
+    batchSize: _batchSize,
+    block: _block,
+    claimIdle: _claimIdle,
+    claimInterval: _claimInterval,
+    retryDelay: _retryDelay,
+    maxRetryDelay: _maxRetryDelay,
+    commandTimeout: _commandTimeout,
+    name: _name,
+    ...connection
+  } = options;
 
-  let main: StreamConnection | undefined;
+  let main: RedisConnection | undefined;
   let loop: ConsumerLoop | undefined;
   let stopping: Promise<void> | undefined;
   const state = new StreamSourceState(
@@ -131,14 +150,19 @@ export function redisStreamSource(options: RedisStreamSourceOptions): RedisStrea
       if (state.lifecycle !== 'idle')
         throw new CacheError('E_CLOSED', `source ${name} was already started; create a new one`);
       state.lifecycle = 'running';
-      main = StreamConnection.open(options, `cdc-${consumer}`);
-      const commands = new StreamCommands({ stream, group, consumer }, main, commandTimeoutMs);
-      loop = new ConsumerLoop({ commands, main, context, state, settings });
+      main = new RedisConnection({
+        ...connection,
+        clientOptions: { name: `cdc-${consumer}`, ...connection.clientOptions },
+      } as RedisConnectionOptions);
       try {
+        const commands = new StreamCommands({ stream, group, consumer }, main, commandTimeoutMs);
+        loop = new ConsumerLoop({ commands, main, context, state, settings });
         await loop.begin();
       } catch (error) {
         stopping ??= stop();
         await stopping;
+        // A borrowed Sentinel client, which cannot be duplicated for the blocking read.
+        if (isCacheError(error, 'E_INVALID_OPTION')) throw error;
         throw new CacheError(
           'E_STORE_ERROR',
           `source ${name}: Redis refused to create group ${group} on ${stream}: ${isServerReply(error) ? error.message : String(error)}`,

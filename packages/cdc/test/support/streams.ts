@@ -1,4 +1,5 @@
 import { CacheError } from '@org/cache-core';
+import type { RedisConnectionOptions } from '@org/cache-redis/connection';
 import { type RespReply, redisCommand, sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import {
   type ApplyOutcome,
@@ -10,7 +11,6 @@ import {
   redisStreamPublisher,
   redisStreamSource,
   type SourceContext,
-  type StreamClient,
 } from '../../src/index.js';
 
 /**
@@ -98,10 +98,18 @@ export async function pendingByConsumer(
   return Object.fromEntries(consumers.map(([name, count]) => [name, Number(count)]));
 }
 
-/** Options whose `url` / `client` may be left out: the fixtures fill in their own url. */
+type Target = 'url' | 'client' | 'cluster' | 'sentinel';
+
+/** Options whose target (`url`, `client`, `cluster`) may be left out: the fixtures fill in their own url. */
 type DefaultTarget<T> = T extends unknown
-  ? Omit<T, 'url' | 'client'> & { url?: string; client?: StreamClient }
+  ? Omit<T, Target> & Partial<Pick<RedisConnectionOptions, Target>>
   : never;
+
+/** `options` with the fixtures' url unless they name a target of their own. */
+function withTarget<T>(options: DefaultTarget<T>, url: string): T {
+  const own = options.client ?? options.cluster ?? options.sentinel ?? options.url;
+  return (own === undefined ? { url, ...options } : options) as T;
+}
 
 /** Opens sources and publishers for one test file and closes them, and deletes its streams. */
 export class StreamFixtures {
@@ -119,17 +127,13 @@ export class StreamFixtures {
 
   /** A source on this file's Redis unless `options` names a `url` or `client` of their own. */
   source(options: DefaultTarget<RedisStreamSourceOptions>): RedisStreamSource {
-    const source = redisStreamSource(
-      (options.client === undefined ? { url: this.url, ...options } : options) as RedisStreamSourceOptions,
-    );
+    const source = redisStreamSource(withTarget<RedisStreamSourceOptions>(options, this.url));
     this.closers.push(() => source.stop());
     return source;
   }
 
   publisher(options: DefaultTarget<RedisStreamPublisherOptions>): RedisStreamPublisher {
-    const publisher = redisStreamPublisher(
-      (options.client === undefined ? { url: this.url, ...options } : options) as RedisStreamPublisherOptions,
-    );
+    const publisher = redisStreamPublisher(withTarget<RedisStreamPublisherOptions>(options, this.url));
     this.closers.push(() => publisher.close());
     return publisher;
   }
