@@ -13,6 +13,9 @@ const alias = {
   '@org/cache-core/adapter': entry('core/src/adapter.ts'),
   '@org/cache-core': source('core'),
   '@org/cache-memory': source('memory'),
+  '@org/cache-testing/processes': fileURLToPath(
+    new URL('./packages/testing/src/processes/index.ts', import.meta.url),
+  ),
   '@org/cache-testing': source('testing'),
   '@org/cache-redis/connection': fileURLToPath(
     new URL('./packages/redis/src/connection.ts', import.meta.url),

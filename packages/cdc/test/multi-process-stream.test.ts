@@ -336,6 +336,11 @@ describe('CDC over a Redis stream, two service instances in separate processes',
 
       expect(service.log.byProcess(restarted.pid)).toEqual([...whileDown, after]);
       for (const group of groups) expectOncePerGroup(service.log, group, [...before, ...whileDown, after]);
+      // An event is logged when applied, before its XACK is sent: the count follows the reply.
+      await waitFor(
+        'the restarted instance acknowledged all',
+        async () => (await restarted.health()).source.acked === whileDown.length + 1,
+      );
       const health = await restarted.health();
       expect(health.source).toMatchObject({ status: 'up', acked: whileDown.length + 1, failSafes: 0 });
     });

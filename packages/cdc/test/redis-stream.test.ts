@@ -156,6 +156,8 @@ describe('redisStreamSource', () => {
     await waitFor('A invalidated', async () => (await cache.get('orders:detail:A')) === undefined);
     expect(await cache.get('orders:detail:B')).toEqual({ id: 'B' });
     expect(cdc.counters()).toMatchObject({ processed: 1, tagsInvalidated: 1, invalid: 1 });
+    // The entry is applied before its XACK is sent, and counted when the reply comes: wait for it.
+    await waitFor('both entries acknowledged', () => source.health().acked === 2);
     const health = cdc.health();
     expect(health.sources[source.name]).toMatchObject({ status: 'up', acked: 2, malformed: 1 });
     expect((await cache.health()).checks?.cdc?.status).toBe('up');

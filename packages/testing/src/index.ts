@@ -1,3 +1,7 @@
+/**
+ * `@org/cache-testing`: what an application's tests and a store author's contract run use. The
+ * child-process plumbing of multi-process tests is `@org/cache-testing/processes`.
+ */
 export {
   ChaosController,
   ChaosError,
@@ -6,21 +10,6 @@ export {
   seededRandom,
 } from './chaos.js';
 export { type ChaosStore, type ChaosStoreOptions, chaosStore } from './chaos-store.js';
-export {
-  describeWorkerError,
-  sendToParent,
-  serveChildWorker,
-  type WorkerErrorDescription,
-  type WorkerOperation,
-} from './child-serve.js';
-export {
-  bounded,
-  ChildWorker,
-  ChildWorkerError,
-  type ChildWorkerOptions,
-  startChildWorkers,
-  stopAllChildWorkers,
-} from './child-worker.js';
 export { type ManualClock, manualClock } from './clock.js';
 export {
   adapterContractSuite,

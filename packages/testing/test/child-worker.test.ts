@@ -1,5 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import { ChildWorker, ChildWorkerError, startChildWorkers, stopAllChildWorkers } from '@org/cache-testing';
+import {
+  ChildWorker,
+  ChildWorkerError,
+  startChildWorkers,
+  stopAllChildWorkers,
+} from '@org/cache-testing/processes';
 import { afterEach, describe, expect, it } from 'vitest';
 
 const script = fileURLToPath(new URL('./fixtures/echo-worker.mjs', import.meta.url));

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { measure } from '@org/cache-test-support';
-import { ChildWorker, type ChildWorkerOptions, stopAllChildWorkers } from '@org/cache-testing';
+import { ChildWorker, type ChildWorkerOptions, stopAllChildWorkers } from '@org/cache-testing/processes';
 import type { RedisStreamSourceHealth } from '../../src/index.js';
 
 /**

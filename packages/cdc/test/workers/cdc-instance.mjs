@@ -15,7 +15,7 @@ import { createInvalidator, redisStreamSource } from '@org/cache-cdc';
 import { createCache, ttl } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
-import { sendToParent, serveChildWorker } from '@org/cache-testing';
+import { sendToParent, serveChildWorker } from '@org/cache-testing/processes';
 import { tieredStore } from '@org/cache-tiered';
 
 const config = JSON.parse(process.env.CDC_WORKER_CONFIG ?? '{}');

@@ -5,7 +5,7 @@ import {
   type ChildWorkerOptions,
   startChildWorkers,
   stopAllChildWorkers,
-} from '@org/cache-testing';
+} from '@org/cache-testing/processes';
 
 /**
  * The parent side of cache-worker.mjs: starts caches in child processes, sends them requests over

@@ -6,7 +6,7 @@ import {
   type ChildWorkerOptions,
   startChildWorkers,
   stopAllChildWorkers,
-} from '@org/cache-testing';
+} from '@org/cache-testing/processes';
 
 /**
  * The parent side of workers/tiered-worker.mjs: service instances in child processes, each with its

@@ -14,7 +14,7 @@ import { isDeepStrictEqual } from 'node:util';
 import { createCache, ttl } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
-import { describeWorkerError, serveChildWorker } from '@org/cache-testing';
+import { describeWorkerError, serveChildWorker } from '@org/cache-testing/processes';
 import { tieredStore } from '@org/cache-tiered';
 
 const config = JSON.parse(process.env.TIERED_WORKER_CONFIG ?? '{}');
