@@ -13,13 +13,9 @@ const alias = {
   '@org/cache-core/adapter': entry('core/src/adapter.ts'),
   '@org/cache-core': source('core'),
   '@org/cache-memory': source('memory'),
-  '@org/cache-testing/processes': fileURLToPath(
-    new URL('./packages/testing/src/processes/index.ts', import.meta.url),
-  ),
+  '@org/cache-testing/processes': entry('testing/src/processes/index.ts'),
   '@org/cache-testing': source('testing'),
-  '@org/cache-redis/connection': fileURLToPath(
-    new URL('./packages/redis/src/connection.ts', import.meta.url),
-  ),
+  '@org/cache-redis/connection': entry('redis/src/connection.ts'),
   '@org/cache-redis': source('redis'),
   '@org/cache-tiered': source('tiered'),
   '@org/cache-cdc': source('cdc'),

@@ -1,3 +1,4 @@
+import { withDeadline } from '@org/cache-core/adapter';
 import { Inbox } from './lib/inbox.mjs';
 
 /**
@@ -13,13 +14,8 @@ const inbox = new Inbox();
 process.on('message', (message) => inbox.push(message));
 const ipc = { send: (message) => process.send(message), next: (...args) => inbox.next(...args) };
 
-function within(promise, ms, what) {
-  let timer;
-  const timeout = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
+const within = (promise, ms, what) =>
+  withDeadline(promise, ms, () => new Error(`${what} took longer than ${ms} ms`));
 
 function finish(message) {
   // Exit without waiting for sockets or timers the libraries leave behind: teardown is not measured.

@@ -1,4 +1,5 @@
 import { type Cache, type CacheStore, createCache } from '@org/cache-core';
+import { withDeadline } from '@org/cache-core/adapter';
 import { memoryStore } from '@org/cache-memory';
 import {
   type RedisBus,
@@ -42,7 +43,11 @@ export async function openStore(target: Target): Promise<RedisStore> {
     throw usageError((error as Error).message);
   }
   try {
-    await withDeadline(store.connection.command(['PING']), target.connectTimeoutMs, 'no answer');
+    await withDeadline(
+      store.connection.command(['PING']),
+      target.connectTimeoutMs,
+      () => new Error(`no answer after ${target.connectTimeoutMs} ms`),
+    );
   } catch (error) {
     // The connection's own error (ECONNREFUSED, ENOTFOUND, NOAUTH) says more than "client offline".
     const cause = store.connection.lastError ?? error;
@@ -113,22 +118,6 @@ export async function openCache(target: Target, busChannel?: string): Promise<Ca
     },
     close: () => cache.close(),
   };
-}
-
-export function withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }
 
 function sleep(ms: number): Promise<void> {

@@ -9,7 +9,7 @@ import {
   type RedisSentinelType,
 } from '@keyv/redis';
 import { CacheError, type Duration } from '@org/cache-core';
-import { parseTimeout } from '@org/cache-core/adapter';
+import { backoffDelay, parseTimeout, settleWithin } from '@org/cache-core/adapter';
 import { keySlot } from './key-slot.js';
 import { slotTag } from './lease-keys.js';
 import { StallDetector } from './stall-detector.js';
@@ -309,7 +309,7 @@ export class RedisConnection {
     // Replies to commands already sent arrive before the PING's; a server that does not answer
     // is not waited for. (node-redis's close() cannot be followed by destroy(): destroy() then
     // throws ClientClosedError and the socket stays open until the server answers.)
-    if (wait && this.isReady) await withTimeout(this.send(['PING'], undefined, false), 1_000).catch(() => {});
+    if (wait && this.isReady) await settleWithin(this.send(['PING'], undefined, false), 1_000);
     try {
       await (this.client as { destroy(): unknown }).destroy();
     } catch {
@@ -330,7 +330,7 @@ function hardenedClientOptions(options: RedisConnectionOptions): RedisClientOpti
       connectTimeout,
       // Exponential back-off with jitter, forever: the cache must come back when Redis does.
       reconnectStrategy: (retries: number) =>
-        Math.min(50 * 2 ** retries, maxDelay) + Math.floor(Math.random() * 50),
+        backoffDelay(retries, 50, maxDelay) + Math.floor(Math.random() * 50),
       ...tls,
     },
     ...options.clientOptions,
@@ -379,20 +379,4 @@ function modeOf(client: AnyRedis): RedisMode {
   if ('masters' in client) return 'cluster';
   if ('getSentinelNode' in client || 'getMasterNode' in client) return 'sentinel';
   return 'standalone';
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

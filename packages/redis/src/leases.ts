@@ -1,4 +1,4 @@
-import type { StoreLeases } from '@org/cache-core/adapter';
+import { backoffDelay, type StoreLeases, settleWithin, withDeadline } from '@org/cache-core/adapter';
 import type { RedisConnection } from './connection.js';
 import type { LeaseKeys } from './lease-keys.js';
 import { scanKeys } from './scan.js';
@@ -60,18 +60,19 @@ export class RedisLeases implements StoreLeases {
     // A closing cache stops waiting at once: no timer of ours may outlive it.
     signal?.addEventListener('abort', wake, { once: true });
     try {
-      let pause = POLL_START_MS;
-      while (performance.now() < deadline && !signal?.aborted) {
+      for (let poll = 0; performance.now() < deadline && !signal?.aborted; poll++) {
         // Bounded too: a server that stops answering must not hold the waiter past its deadline.
-        const exists = await within(
+        // No answer, or an error, reads as "still held" (1): the loop's deadline decides.
+        const exists = await withDeadline(
           this.connection.command<number>(['EXISTS', leaseKey], leaseKey, true),
           deadline - performance.now(),
-          1,
-        );
+          () => new Error('no answer'),
+        ).catch(() => 1);
         if (exists === 0) return;
         const remaining = deadline - performance.now();
-        if (await raceSleep(woken, Math.min(pause, remaining))) return;
-        pause = Math.min(pause * 2, POLL_MAX_MS);
+        // Woken by the release message, or the next poll is due.
+        if (await settleWithin(woken, Math.min(backoffDelay(poll, POLL_START_MS, POLL_MAX_MS), remaining)))
+          return;
       }
     } finally {
       unsubscribe();
@@ -92,32 +93,4 @@ export class RedisLeases implements StoreLeases {
     if (leaseKey === undefined) throw new Error(`no lease for key ${key}: not a cache entry key`);
     return leaseKey;
   }
-}
-
-/** Resolves true when `woken` settles first, false when `ms` passes first. */
-function raceSleep(woken: Promise<void>, ms: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(false), Math.max(0, ms));
-    woken.then(() => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-/** `promise`'s value, or `fallback` if it rejects or `ms` pass first. */
-function within<T>(promise: Promise<T>, ms: number, fallback: T): Promise<T> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(fallback), Math.max(0, ms));
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      () => {
-        clearTimeout(timer);
-        resolve(fallback);
-      },
-    );
-  });
 }

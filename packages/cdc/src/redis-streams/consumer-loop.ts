@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isCacheError } from '@org/cache-core';
+import { Backoff, settleWithin } from '@org/cache-core/adapter';
 import type { RedisConnection } from '@org/cache-redis/connection';
 import type { SourceContext } from '../source.js';
-import { Backoff } from './backoff.js';
 import { EntryApplier } from './entry-applier.js';
 import { STREAM_START, type StreamEntry } from './stream-codec.js';
 import type { StreamCommands } from './stream-commands.js';
@@ -44,7 +44,7 @@ export class ConsumerLoop {
   readonly #state: StreamSourceState;
   readonly #settings: ConsumerLoopSettings;
   readonly #applier: EntryApplier;
-  readonly #redisBackoff = new Backoff(REDIS_RETRY_MS, REDIS_MAX_RETRY_MS);
+  readonly #redisBackoff = new Backoff({ initialMs: REDIS_RETRY_MS, maxMs: REDIS_MAX_RETRY_MS });
   readonly #wake = new AbortController();
   #running: Promise<void> | undefined;
   #stopping = false;
@@ -104,7 +104,7 @@ export class ConsumerLoop {
     this.#wake.abort();
     // Destroying the blocking connection ends a BLOCK read at once (its entries stay pending).
     const closing = this.#blocking.close({ wait: false });
-    if (this.#running !== undefined) await settledWithin(this.#running, STOP_WAIT_MS);
+    if (this.#running !== undefined) await settleWithin(this.#running, STOP_WAIT_MS);
     await closing;
   }
 
@@ -256,14 +256,4 @@ export class ConsumerLoop {
   #pause(ms: number): Promise<void> {
     return sleep(ms, undefined, { signal: this.#wake.signal }).catch(() => undefined);
   }
-}
-
-/** Waits for `promise` at most `ms`, leaving no timer behind (a service's exit is not held up). */
-async function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  const giveUp = new AbortController();
-  await Promise.race([
-    promise.catch(() => undefined),
-    sleep(ms, undefined, { signal: giveUp.signal }).catch(() => undefined),
-  ]);
-  giveUp.abort();
 }

@@ -1,6 +1,6 @@
 import { isCacheError } from '@org/cache-core';
+import { Backoff } from '@org/cache-core/adapter';
 import type { SourceContext } from '../source.js';
-import { Backoff } from './backoff.js';
 import { decodeEntry, type StreamEntry } from './stream-codec.js';
 import type { StreamCommands } from './stream-commands.js';
 import type { StreamSourceState } from './stream-health.js';
@@ -24,7 +24,7 @@ export class EntryApplier {
     private readonly stopping: () => boolean,
     retry: { retryDelayMs: number; maxRetryDelayMs: number },
   ) {
-    this.#backoff = new Backoff(retry.retryDelayMs, retry.maxRetryDelayMs);
+    this.#backoff = new Backoff({ initialMs: retry.retryDelayMs, maxMs: retry.maxRetryDelayMs });
   }
 
   /** Called at the start of each turn of the consumer loop. */

@@ -1,4 +1,5 @@
 import { CacheError } from '@org/cache-core';
+import { withDeadline } from '@org/cache-core/adapter';
 import type { RedisConnection } from '@org/cache-redis/connection';
 
 /**
@@ -23,7 +24,11 @@ export async function streamCommand<T>(
     const reason = connection.lastError instanceof Error ? `: ${connection.lastError.message}` : '';
     throw new CacheError('E_STORE_UNAVAILABLE', `redis stream: not connected${reason}`);
   }
-  return withTimeout(connection.command<T>(args, stream), timeoutMs, args[0] ?? '');
+  return withDeadline(
+    connection.command<T>(args, stream),
+    timeoutMs,
+    () => new CacheError('E_STORE_TIMEOUT', `redis ${args[0]} did not answer within ${timeoutMs} ms`),
+  );
 }
 
 const REPLY_ERRORS = new Set(['ErrorReply', 'SimpleError', 'BlobError']);
@@ -36,23 +41,4 @@ export function isServerReply(error: unknown): error is Error {
 /** An error reply from the server whose first word is `prefix` (`NOGROUP`, `BUSYGROUP`, ...). */
 export function isReplyError(error: unknown, prefix: string): boolean {
   return isServerReply(error) && error.message.startsWith(`${prefix} `);
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(
-      () => reject(new CacheError('E_STORE_TIMEOUT', `redis ${what} did not answer within ${ms} ms`)),
-      ms,
-    );
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
 }

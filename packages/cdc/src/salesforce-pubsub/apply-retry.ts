@@ -1,7 +1,7 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isCacheError } from '@org/cache-core';
 import type { InvalidationEvent } from '../event.js';
 import type { SourceContext } from '../source.js';
-import { sleep } from './backoff.js';
 
 export type ApplyResult = 'applied' | 'malformed' | 'gave-up' | 'stopped';
 
@@ -34,7 +34,9 @@ export async function applyWithRetry(
       if (isCacheError(error, 'E_CLOSED') || retry.signal.aborted) return 'stopped';
       if (attempt >= retry.attempts) return 'gave-up';
       retry.onRetry(error);
-      if (!(await sleep(retry.delay(attempt - 1), retry.signal))) return 'stopped';
+      // Resolves true once the delay passed, false at once when the source stops.
+      const due = await sleep(retry.delay(attempt - 1), true, { signal: retry.signal }).catch(() => false);
+      if (!due) return 'stopped';
     }
   }
 }

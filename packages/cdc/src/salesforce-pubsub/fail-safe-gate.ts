@@ -1,6 +1,6 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { Clock } from '@org/cache-core';
 import type { SourceContext } from '../source.js';
-import { sleep } from './backoff.js';
 import type { Problem } from './pubsub-health.js';
 import { messageOf } from './stream-errors.js';
 
@@ -54,7 +54,11 @@ export class FailSafeGate {
         this.problem = { status: 'down', reason: `fail-safe flush failed (${reason}): ${messageOf(error)}` };
       }
       for (const notify of this.#attempted.splice(0)) notify();
-      if (this.#due !== undefined && !(await sleep(this.#delay(attempt), signal))) return false;
+      if (
+        this.#due !== undefined &&
+        !(await sleep(this.#delay(attempt), true, { signal }).catch(() => false))
+      )
+        return false;
     }
     return !signal.aborted;
   }

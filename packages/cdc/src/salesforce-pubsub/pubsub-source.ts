@@ -1,11 +1,12 @@
 // The source's state machine (subscribe, apply, resubscribe, stop) in one file, so its transitions
 // read together; the parts that need no state live in the sibling files.
+import { setTimeout as sleep } from 'node:timers/promises';
 import { CacheError } from '@org/cache-core';
+import { backoffDelay } from '@org/cache-core/adapter';
 import type { InvalidationEvent } from '../event.js';
 import { normalizeSalesforceEvent } from '../salesforce.js';
 import type { InvalidationSource, SourceContext } from '../source.js';
 import { type ApplyResult, applyWithRetry } from './apply-retry.js';
-import { backoffDelay, sleep } from './backoff.js';
 import { FailSafeGate } from './fail-safe-gate.js';
 import {
   describePubSubHealth,
@@ -358,9 +359,10 @@ export class SalesforcePubSubSource implements InvalidationSource {
         ? (this.#cursor.position?.replayId ?? 'the latest event')
         : 'the latest event, after a fail-safe';
     this.#streamProblem = { status, reason: `${why}; resubscribing from ${from}` };
-    void sleep(this.#delay(this.#resubscribeAttempt++), this.#lifetime.signal).then((due) => {
-      if (due) void this.#queue.enqueue(() => this.#resubscribe(why));
-    });
+    void sleep(this.#delay(this.#resubscribeAttempt++), undefined, { signal: this.#lifetime.signal }).then(
+      () => void this.#queue.enqueue(() => this.#resubscribe(why)),
+      () => undefined, // the source stopped meanwhile (the sleep was aborted)
+    );
   }
 
   async #resubscribe(why: string): Promise<void> {

@@ -1,6 +1,7 @@
+import { withDeadline } from '@org/cache-core/adapter';
 import { type RedisBus, redisBus } from '@org/cache-redis';
 import type { Command } from '../command.js';
-import { connectionOptions, openStore, withDeadline } from '../connect.js';
+import { connectionOptions, openStore } from '../connect.js';
 import { CliError, EXIT, usageError } from '../errors.js';
 import { positiveInteger } from '../invocation.js';
 import { describeTarget } from '../target.js';
@@ -50,15 +51,17 @@ export const watch: Command = {
             connected ? 'bus subscription is back' : 'bus subscription lost: messages may be missed',
           ),
         );
-        await withDeadline(bus.ready(), target.connectTimeoutMs, 'no subscription').catch(
-          (error: unknown) => {
-            throw new CliError(
-              'E_UNREACHABLE',
-              `cannot subscribe to ${channel} on ${describeTarget(target)}: ${(error as Error).message}`,
-              EXIT.unreachable,
-            );
-          },
-        );
+        await withDeadline(
+          bus.ready(),
+          target.connectTimeoutMs,
+          () => new Error(`no subscription after ${target.connectTimeoutMs} ms`),
+        ).catch((error: unknown) => {
+          throw new CliError(
+            'E_UNREACHABLE',
+            `cannot subscribe to ${channel} on ${describeTarget(target)}: ${(error as Error).message}`,
+            EXIT.unreachable,
+          );
+        });
       }
       const sources = [
         channel === undefined ? [] : [`bus channel '${channel}'`],

@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
+import { withDeadline } from '@org/cache-core/adapter';
 import {
-  bounded,
   ChildWorker,
   type ChildWorkerOptions,
   startChildWorkers,
@@ -103,7 +103,7 @@ export class CacheWorker {
   /** Resolves with the first fetch-start event for `key` (past or future). Bounded. */
   waitForFetchStart(key: string, timeoutMs = 10_000): Promise<WorkerEvent> {
     const find = () => this.events.find((event) => event.key === key);
-    return bounded(
+    return withDeadline(
       new Promise<WorkerEvent>((resolve) => {
         const check = () => {
           const found = find();
@@ -115,7 +115,8 @@ export class CacheWorker {
         check();
       }),
       timeoutMs,
-      `${this.config.name} fetch-start for ${key}`,
+      () =>
+        new Error(`timed out after ${timeoutMs} ms waiting for ${this.config.name} fetch-start for ${key}`),
     );
   }
 
@@ -143,7 +144,6 @@ export async function startWorkers(configs: WorkerConfig[]): Promise<CacheWorker
 }
 
 export { sleep } from '@org/cache-test-support';
-export { bounded };
 
 /** Sum of callers per distinct value across burst results. */
 export function tally(results: BurstResult[]): {

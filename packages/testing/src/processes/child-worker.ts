@@ -1,4 +1,6 @@
 import { type ChildProcess, fork } from 'node:child_process';
+import { once } from 'node:events';
+import { settleWithin, withDeadline } from '@org/cache-core/adapter';
 
 /**
  * A Node child process driven over IPC, for multi-process tests (several caches, one store).
@@ -85,7 +87,7 @@ export class ChildWorker {
     running.add(child);
     child.once('exit', () => running.delete(child));
     const worker = new ChildWorker(options.name, child);
-    await bounded(
+    await withDeadline(
       new Promise<void>((resolve, reject) => {
         worker.onMessage((message) => {
           const signal = message as { type?: string; error?: { message?: string } };
@@ -98,7 +100,7 @@ export class ChildWorker {
         );
       }),
       options.readyTimeoutMs ?? DEFAULT_READY_MS,
-      `${options.name} ready`,
+      timedOut(options.readyTimeoutMs ?? DEFAULT_READY_MS, `${options.name} ready`),
     );
     return worker;
   }
@@ -119,7 +121,7 @@ export class ChildWorker {
       this.pending.set(id, { resolve, reject });
     });
     this.child.send({ id, op, ...args });
-    return bounded(reply, timeoutMs, `${this.name}.${op}`).finally(() =>
+    return withDeadline(reply, timeoutMs, timedOut(timeoutMs, `${this.name}.${op}`)).finally(() =>
       this.pending.delete(id),
     ) as Promise<T>;
   }
@@ -133,7 +135,7 @@ export class ChildWorker {
   /** Sends a signal (SIGKILL by default) and waits, bounded, for the exit. */
   async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
     if (this.alive) this.child.kill(signal);
-    await bounded(this.exited, 5_000, `${this.name} exit after ${signal}`);
+    await withDeadline(this.exited, 5_000, timedOut(5_000, `${this.name} exit after ${signal}`));
   }
 
   private receive(message: unknown): void {
@@ -167,34 +169,16 @@ export async function startChildWorkers(options: ChildWorkerOptions[]): Promise<
 /** SIGKILLs every child still running and waits (bounded) for the exits. For afterEach/afterAll. */
 export async function stopAllChildWorkers(): Promise<void> {
   await Promise.all(
-    [...running].map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve();
-          const timer = setTimeout(resolve, 3_000);
-          child.once('exit', () => {
-            clearTimeout(timer);
-            resolve();
-          });
-          child.kill('SIGKILL');
-        }),
-    ),
+    [...running].map((child) => {
+      if (child.exitCode !== null || child.signalCode !== null) return undefined;
+      const exited = once(child, 'exit');
+      child.kill('SIGKILL');
+      return settleWithin(exited, 3_000);
+    }),
   );
 }
 
-/** `promise`, or a rejection naming `what` after `ms`. */
-export function bounded<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+/** The rejection of a wait that ran out of time: says what was awaited, and for how long. */
+function timedOut(ms: number, what: string): () => ChildWorkerError {
+  return () => new ChildWorkerError(`timed out after ${ms} ms waiting for ${what}`, 'E_TIMEOUT');
 }

@@ -13,7 +13,6 @@ export {
   type WorkerOperation,
 } from './child-serve.js';
 export {
-  bounded,
   ChildWorker,
   ChildWorkerError,
   type ChildWorkerOptions,

@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
+import { withDeadline } from '@org/cache-core/adapter';
 import { measure, type RespReply, redisCommand, sleep } from '@org/cache-test-support';
 import {
-  bounded,
   ChildWorker,
   type ChildWorkerOptions,
   startChildWorkers,
@@ -147,7 +147,11 @@ export class Instance {
   async close(): Promise<void> {
     await this.request('close');
     this.process.child.disconnect();
-    await bounded(this.process.exited, 5_000, `${this.name} exit after close`);
+    await withDeadline(
+      this.process.exited,
+      5_000,
+      () => new Error(`timed out after 5000 ms waiting for ${this.name} exit after close`),
+    );
   }
 }
 
@@ -169,7 +173,7 @@ export async function startInstances(configs: InstanceConfig[]): Promise<Instanc
 /** SIGKILLs every instance still running (by pid) and waits for the exits (bounded). */
 export const stopAllInstances = stopAllChildWorkers;
 
-export { bounded, sleep };
+export { sleep };
 
 /** Epoch ms with sub-ms precision, comparable with the instances' timestamps. */
 export const now = () => performance.timeOrigin + performance.now();
