@@ -119,8 +119,10 @@ describe('redisStreamSource and redisStreamPublisher on a 3-master Redis Cluster
       await cache.set(`orders:detail:other${index}`, { index }, { tags: [`order:other${index}`] });
     }
 
+    // A publisher's caller retries what Redis did not take (E_STORE_UNAVAILABLE while the
+    // cluster client discovers its slots: slow on a loaded machine).
     const ids = await Promise.all(
-      streams.map(({ stream }, index) => on.publisher(stream).append(orderEvent(String(index)))),
+      streams.map(({ stream }, index) => appendWhenUp(on.publisher(stream), orderEvent(String(index)))),
     );
     for (const [index] of streams.entries()) {
       await waitFor(
@@ -170,7 +172,7 @@ describe('redisStreamSource and redisStreamPublisher on a 3-master Redis Cluster
     const source = on.source({ stream, group: 'bff', consumer: 'c1', ...fast });
     await source.start(context);
     const publisher = on.publisher(stream);
-    await publisher.append(orderEvent('before'));
+    await appendWhenUp(publisher, orderEvent('before'));
     await waitFor('applied before the restart', () => context.applied.length === 1);
 
     await node.kill();
@@ -206,7 +208,7 @@ describe('redisStreamSource and redisStreamPublisher on a 3-master Redis Cluster
     await source.start(context);
     const publisher = on.publisher(stream);
     const before = [orderEvent('b1'), orderEvent('b2')];
-    for (const event of before) await publisher.append(event);
+    for (const event of before) await appendWhenUp(publisher, event);
     await waitFor('applied before the failover', () => context.applied.length === 2);
     await waitFor('acknowledged on the master', async () => {
       const pending = (await onNode(port, ['XPENDING', stream, 'bff'])) as RespReply[];
@@ -249,16 +251,18 @@ describe('redisStreamSource and redisStreamPublisher on a 3-master Redis Cluster
   });
 });
 
-/** Appends, retrying while the cluster moves the slot or the node comes back (bounded). */
-async function appendWhenUp(publisher: RedisStreamPublisher, event: InvalidationEvent): Promise<void> {
+/** Appends, retrying while the cluster moves the slot or the node comes back (bounded); the entry id. */
+async function appendWhenUp(publisher: RedisStreamPublisher, event: InvalidationEvent): Promise<string> {
+  let id = '';
   await waitFor(
     'the publisher appended',
     async () => {
-      await publisher.append(event);
+      id = await publisher.append(event);
       return true;
     },
     CLUSTER_WAIT,
   );
+  return id;
 }
 
 /** A fresh cluster node that joins the cluster and replicates `master` (in sync when it returns). */

@@ -224,6 +224,12 @@ export class RedisConnection {
 
   /** Connected and accepting commands. */
   get isReady(): boolean {
+    // A cluster client is open before it knows its slots (and stays so when discovery failed):
+    // a command sent then fails with a TypeError inside node-redis, not a connection error.
+    if (this.mode === 'cluster') {
+      const cluster = this.client as RedisClusterType;
+      return cluster.isOpen && cluster.masters.length > 0;
+    }
     const client = this.client as { isReady?: boolean; isOpen?: boolean };
     return client.isReady ?? client.isOpen ?? false;
   }
