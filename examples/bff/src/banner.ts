@@ -1,8 +1,11 @@
-import type { Bff } from './app.js';
+import type { ChosenStore } from './store/choose-store.js';
 import { DEMO_ACCOUNTS, orderIdsOf } from './upstream/salesforce-data.js';
 
 /** What to open once the service is up; the first line is what scripts (and the tests) parse. */
-export function banner(url: string, bff: Pick<Bff, 'store' | 'cdc'>): string {
+export function banner(
+  url: string,
+  bff: { store: Pick<ChosenStore, 'name' | 'kind'>; cdc: { description: string } },
+): string {
   const account = DEMO_ACCOUNTS[0];
   const orderId = orderIdsOf(account)[0] as string;
   // No transactionKey: every run of the command is a new change (not a re-delivery).

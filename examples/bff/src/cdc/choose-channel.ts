@@ -1,4 +1,4 @@
-import type { BffConfig } from '../config.js';
+import type { BffConfig } from '../config/bff-config.js';
 import { type CdcChannel, inProcessChannel, redisStreamChannel } from './channel.js';
 
 /**

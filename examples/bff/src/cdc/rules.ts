@@ -1,13 +1,14 @@
 import type { InvalidationEvent, InvalidationRules } from '@org/cache-cdc';
-import type { Orders } from '../domains/orders.js';
+import type { DomainOf } from '@org/cache-core';
 import { isSalesforceId } from '../ids.js';
+import type { ordersDomain } from '../orders/orders.domain.js';
 
 /**
  * What each Salesforce change drops. Entries carry tags naming what they were built from
  * (`order:<id>`, `account:<id>`, `product:<id>`), so a rule names the changed record and the
  * cache finds its dependents, in one round trip whatever their number.
  */
-export function invalidationRules(orders: Orders): InvalidationRules {
+export function invalidationRules(orders: DomainOf<typeof ordersDomain>): InvalidationRules {
   return {
     Order: {
       // The order's detail and every summary list that contains it. An event carries AccountId
@@ -17,7 +18,7 @@ export function invalidationRules(orders: Orders): InvalidationRules {
         const accountId = accountIdOf(event);
         return {
           tags: [`order:${id}`],
-          keys: accountId === undefined ? [] : [orders.domain.buckets.summaries.key(accountId)],
+          keys: accountId === undefined ? [] : [orders.buckets.summaries.key(accountId)],
         };
       },
       // A created, deleted or undeleted order changes its account's list: that one when the
@@ -26,7 +27,7 @@ export function invalidationRules(orders: Orders): InvalidationRules {
         const accountId = accountIdOf(event);
         return accountId === undefined
           ? { patterns: ['orders:summaries:*'] }
-          : { keys: [orders.domain.buckets.summaries.key(accountId)] };
+          : { keys: [orders.buckets.summaries.key(accountId)] };
       },
       all: { patterns: ['orders:*'] },
     },

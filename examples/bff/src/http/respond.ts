@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { errorBody } from './errors.js';
 
+/** A JSON answer written on the raw response (error answers, which bypass Nest's serializer). */
 export function sendJson(
   res: ServerResponse,
   status: number,
@@ -27,11 +28,18 @@ export function sendError(
   sendJson(res, status, errorBody(code, message), headers);
 }
 
-export function sendText(res: ServerResponse, status: number, contentType: string, text: string): void {
+export function sendText(
+  res: ServerResponse,
+  status: number,
+  contentType: string,
+  text: string,
+  headers: Readonly<Record<string, string>> = {},
+): void {
   res.writeHead(status, {
     'content-type': contentType,
     'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
+    ...headers,
   });
   res.end(text);
 }

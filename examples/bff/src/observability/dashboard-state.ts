@@ -1,7 +1,7 @@
 import type { InvalidatorCounters, InvalidatorHealth } from '@org/cache-cdc';
 import type { CacheHealth, HealthStatus } from '@org/cache-core';
 import type { RecentInvalidation } from '../cdc/recent-invalidations.js';
-import type { StoreKind } from '../store.js';
+import type { StoreKind } from '../store/choose-store.js';
 import type { UpstreamUsage } from '../upstream/usage.js';
 import type { BucketReport } from './bucket-stats.js';
 
@@ -45,8 +45,18 @@ export interface DashboardBucket {
   fetches: number;
   fetchErrors: number;
   invalidations: number;
-  /** null until the bucket was read at all. */
+  /** hits / lookups (lookups = hits + misses); null until the bucket was read at all. */
   hitRatio: number | null;
+  /**
+   * The share of lookups that never reached the upstream: hits, waits on another caller's fetch
+   * (coalesced) and stale values served, over lookups. A coalesced wait and a stale serve are
+   * counted as misses by `hitRatio`, though the upstream never saw them. null until read.
+   */
+  servedWithoutUpstream: number | null;
+  /** The bucket's fetches (calls to the upstream) as the SDK measured them, in ms. */
+  fetchLatency: { count: number; p50Ms: number; p99Ms: number };
+  /** Entries of the bucket in the store, as last counted (every few seconds); null when unknown. */
+  entries: number | null;
 }
 
 export type UpstreamReport = ReturnType<UpstreamUsage['snapshot']>;
@@ -60,6 +70,8 @@ export interface DashboardInputs {
   whmcs: UpstreamUsage;
   totalInvalidations: number;
   recent: RecentInvalidation[];
+  /** Entries per bucket id (`orders:summaries`), from the last count. */
+  entries: ReadonlyMap<string, number>;
 }
 
 export function dashboardState(inputs: DashboardInputs): DashboardState {
@@ -67,7 +79,8 @@ export function dashboardState(inputs: DashboardInputs): DashboardState {
   const buckets: Record<string, DashboardBucket> = {};
   for (const { domain, bucket, stats } of inputs.buckets) {
     const reads = stats.hits + stats.misses;
-    buckets[`${domain}:${bucket}`] = {
+    const id = `${domain}:${bucket}`;
+    buckets[id] = {
       hits: stats.hits,
       misses: stats.misses,
       staleHits: stats.staleHits,
@@ -75,7 +88,15 @@ export function dashboardState(inputs: DashboardInputs): DashboardState {
       fetches: stats.fetches,
       fetchErrors: stats.fetchErrors,
       invalidations: stats.invalidations,
-      hitRatio: reads === 0 ? null : Math.round((stats.hits / reads) * 10_000) / 10_000,
+      hitRatio: reads === 0 ? null : ratio(stats.hits, reads),
+      servedWithoutUpstream:
+        reads === 0 ? null : ratio(Math.min(reads, stats.hits + stats.coalesced + stats.staleHits), reads),
+      fetchLatency: {
+        count: stats.fetchLatency.count,
+        p50Ms: stats.fetchLatency.p50Ms,
+        p99Ms: stats.fetchLatency.p99Ms,
+      },
+      entries: inputs.entries.get(id) ?? null,
     };
   }
   const counters = subscriber.counters;
@@ -112,4 +133,8 @@ export function dashboardState(inputs: DashboardInputs): DashboardState {
     upstream: { salesforce: inputs.salesforce.snapshot(), whmcs: inputs.whmcs.snapshot() },
     invalidations: { total: inputs.totalInvalidations, recent: inputs.recent },
   };
+}
+
+function ratio(part: number, whole: number): number {
+  return Math.round((part / whole) * 10_000) / 10_000;
 }

@@ -245,12 +245,26 @@ export function cacheScenarios(client: () => BffClient, expected: { safetyTtlSec
           'fetchErrors',
           'invalidations',
           'hitRatio',
+          'servedWithoutUpstream',
+          'fetchLatency',
+          'entries',
         ].sort(),
       );
       const reads = bucket.hits + bucket.misses;
       if (reads === 0) expect(bucket.hitRatio, id).toBeNull();
       else expect(bucket.hitRatio, id).toBeCloseTo(bucket.hits / reads, 3);
+      // The headline's share: lookups that never reached the upstream (waits and stale serves too).
+      const served = Math.min(reads, bucket.hits + bucket.coalescedWaits + bucket.staleHits);
+      if (reads === 0) expect(bucket.servedWithoutUpstream, id).toBeNull();
+      else expect(bucket.servedWithoutUpstream, id).toBeCloseTo(served / reads, 3);
+      expect(Object.keys(bucket.fetchLatency).sort(), id).toEqual(['count', 'p50Ms', 'p99Ms']);
+      // A fetch still running is counted in fetches, and in the latency once it ends.
+      expect(bucket.fetchLatency.count, id).toBeLessThanOrEqual(bucket.fetches);
+      expect(bucket.fetchLatency.p50Ms, id).toBeLessThanOrEqual(bucket.fetchLatency.p99Ms);
+      expect(bucket.entries === null || Number.isInteger(bucket.entries), id).toBe(true);
     }
+    // The invoice read above is a fetch: its latency is measured (the simulated WHMCS takes time).
+    expect(state.buckets['invoices:invoices']?.fetchLatency.p50Ms).toBeGreaterThan(0);
     expect(state.buckets['invoices:invoices']?.misses).toBeGreaterThanOrEqual(1);
     for (const upstream of [state.upstream.salesforce, state.upstream.whmcs]) {
       expect(Object.keys(upstream).sort()).toEqual(['calls', 'failures', 'requests', 'saved']);
@@ -264,6 +278,53 @@ export function cacheScenarios(client: () => BffClient, expected: { safetyTtlSec
     for (const entry of state.invalidations.recent) {
       expect(Object.keys(entry).sort()).toEqual(['at', 'entity', 'ids', 'keys', 'kind', 'status', 'tags']);
       expect(entry.ids === '*' || Array.isArray(entry.ids)).toBe(true);
+    }
+  });
+
+  it('counts entries per bucket in the store (every few seconds)', async () => {
+    const bff = client();
+    await bff.getOk('/api/catalog/products/01tENTRIES');
+    const counted = await waitFor('the products bucket to count its entry', async () => {
+      const entries = (await bff.dashboard()).buckets['catalog:products']?.entries;
+      return typeof entries === 'number' && entries >= 1 ? entries : undefined;
+    });
+    expect(counted).toBeGreaterThanOrEqual(1);
+  });
+
+  it('GET /api/dashboard/history serves the last minutes of samples, oldest first', async () => {
+    const bff = client();
+    await bff.getOk('/api/orders/001HISTORY');
+    // The sampler runs every second from start-up: the read above shows within a few samples.
+    const history = await waitFor('a sample that counts the read', async () => {
+      const { status, body } = await fetchJson<{
+        intervalMs: number;
+        samples: Array<{
+          t: number;
+          events: number;
+          calls: number;
+          saved: number;
+          buckets: Record<string, { hits: number; lookups: number; served: number }>;
+        }>;
+      }>(`${bff.url}/api/dashboard/history`);
+      expect(status).toBe(200);
+      const newest = body.samples.at(-1);
+      return newest !== undefined && (newest.buckets['orders:summaries']?.lookups ?? 0) >= 1
+        ? body
+        : undefined;
+    });
+    expect(history.intervalMs).toBe(1000);
+    expect(history.samples.length).toBeGreaterThanOrEqual(1);
+    // 5.5 minutes at most, one sample a second: a bounded answer however long the service runs.
+    expect(history.samples.length).toBeLessThanOrEqual(331);
+    const times = history.samples.map((sample) => sample.t);
+    expect(times).toEqual([...times].sort((a, b) => a - b));
+    for (const sample of history.samples) {
+      expect(Object.keys(sample).sort()).toEqual(['buckets', 'calls', 'events', 'saved', 't']);
+      expect(Object.keys(sample.buckets).sort()).toEqual([...BUCKET_IDS].sort());
+      for (const bucket of Object.values(sample.buckets)) {
+        expect(bucket.hits).toBeLessThanOrEqual(bucket.served);
+        expect(bucket.served).toBeLessThanOrEqual(bucket.lookups);
+      }
     }
   });
 

@@ -2,7 +2,7 @@ import type { CacheStore } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { redisBus, redisStore } from '@org/cache-redis';
 import { tieredStore } from '@org/cache-tiered';
-import type { BffConfig } from './config.js';
+import type { BffConfig } from '../config/bff-config.js';
 
 export type StoreKind = 'memory' | 'redis' | 'tiered';
 

@@ -1,6 +1,6 @@
 import { isCacheError } from '@org/cache-core';
-import { HttpError } from '../http/errors.js';
 import { NotFoundError, UpstreamError } from '../upstream/errors.js';
+import { HttpError } from './errors.js';
 
 /**
  * The HTTP answer for an error a route let through. The cache hands a fetcher's own error to

@@ -64,7 +64,8 @@ const bffEnvSchema = z.object({
   PUBLIC_DIR: z.string().trim().min(1).optional(),
 });
 
-const defaultPublicDir = fileURLToPath(new URL('../public/', import.meta.url));
+// src/config/ (dist/config/ once built) -> examples/bff/public/.
+const defaultPublicDir = fileURLToPath(new URL('../../public/', import.meta.url));
 
 /**
  * Reads and validates the environment; a bad value throws an error naming the variable.
