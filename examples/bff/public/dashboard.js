@@ -9,6 +9,7 @@ import { History } from './history.js';
 import {
   bucketColors,
   renderBuckets,
+  renderBucketTable,
   renderHeadlines,
   renderHitRatioChart,
   renderInvalidationRate,
@@ -38,6 +39,7 @@ function render(data, now) {
   renderBadge(byTestId('status-badge'), data.health.status, worstReason(data.health));
   renderHeadlines(document, data);
   renderBuckets(byTestId('bucket-bars'), data.buckets, colors);
+  renderBucketTable(byTestId('bucket-table'), data.buckets, colors);
   renderHitRatioChart(byTestId('hit-ratio-chart'), byTestId('hit-ratio-legend'), history, colors, now);
   renderUpstream(byTestId('upstream-chart'), data.upstream);
   renderUpstreamRate(byTestId('upstream-rate-chart'), byTestId('upstream-rate-hint'), history, now);
@@ -98,5 +100,22 @@ window.addEventListener('resize', () => {
   });
 });
 
+/**
+ * The service keeps the last minutes of samples: start the charts from them rather than from an
+ * empty axis. Without them (an older service, a failed request) the page still starts, empty.
+ */
+async function seedHistory() {
+  try {
+    const response = await fetch('/api/dashboard/history', {
+      cache: 'no-store',
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(POLL_TIMEOUT_MS),
+    });
+    if (response.ok) history.seed((await response.json()).samples);
+  } catch {
+    // The first poll reports an unreachable service; the history is a nicety.
+  }
+}
+
 wireActions(document, poll);
-poll();
+seedHistory().finally(poll);

@@ -16,6 +16,14 @@ export function lookupsOf(bucket) {
   return bucket.hits + bucket.misses;
 }
 
+/**
+ * Lookups that never reached the upstream: hits, waits on another caller's fetch and stale
+ * values served. The headline's numerator: a coalesced wait is a miss, yet cost the upstream nothing.
+ */
+export function servedOf(bucket) {
+  return Math.min(lookupsOf(bucket), bucket.hits + (bucket.coalescedWaits ?? 0) + (bucket.staleHits ?? 0));
+}
+
 /** Change events the subscriber handled, whatever became of each (one outcome counter per event). */
 export function changeEventsOf(snapshot) {
   const counters = snapshot.health.subscriber.counters ?? {};
@@ -39,10 +47,24 @@ export class History {
       buckets: Object.fromEntries(
         Object.entries(snapshot.buckets).map(([id, bucket]) => [
           id,
-          { hits: bucket.hits, lookups: lookupsOf(bucket) },
+          { hits: bucket.hits, lookups: lookupsOf(bucket), served: servedOf(bucket) },
         ]),
       ),
     };
+    this.#push(sample);
+  }
+
+  /**
+   * Starts from the service's own recent samples (GET /api/dashboard/history, the same shape),
+   * so the charts draw the last minutes as soon as the page opens. Malformed samples are skipped.
+   */
+  seed(samples) {
+    if (!Array.isArray(samples)) return;
+    for (const sample of samples) if (isSample(sample)) this.#push(sample);
+  }
+
+  #push(sample) {
+    const { t } = sample;
     const previous = this.#samples.at(-1);
     if (previous && (t <= previous.t || restarted(previous, sample))) this.#samples.length = 0;
     this.#samples.push(sample);
@@ -116,6 +138,16 @@ export class History {
     }
     return bins;
   }
+}
+
+function isSample(sample) {
+  return (
+    typeof sample === 'object' &&
+    sample !== null &&
+    [sample.t, sample.events, sample.calls, sample.saved].every(Number.isFinite) &&
+    typeof sample.buckets === 'object' &&
+    sample.buckets !== null
+  );
 }
 
 function ratio(hits, lookups) {

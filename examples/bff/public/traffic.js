@@ -2,8 +2,8 @@
 // saved, and the invalidation rate.
 
 import { barRows, columnChart, lineChart } from './charts.js';
-import { count, html, percent, plural } from './format.js';
-import { changeEventsOf, lookupsOf } from './history.js';
+import { count, html, milliseconds, percent, plural } from './format.js';
+import { changeEventsOf, lookupsOf, servedOf } from './history.js';
 
 // Okabe-Ito: told apart by most colour-blind readers.
 const PALETTE = ['#0072b2', '#e69f00', '#009e73', '#cc79a7', '#56b4e9', '#d55e00', '#7d6bb1', '#8a8a8a'];
@@ -19,6 +19,7 @@ function totals(data) {
   const sum = (items, pick) => items.reduce((total, item) => total + pick(item), 0);
   return {
     hits: sum(buckets, (bucket) => bucket.hits),
+    served: sum(buckets, servedOf),
     lookups: sum(buckets, lookupsOf),
     requests: sum(sources, (source) => source.requests),
     calls: sum(sources, (source) => source.calls),
@@ -39,7 +40,10 @@ export function renderHeadlines(root, data) {
       ? 'no upstream requests yet'
       : `${percent(total.saved / total.requests)} of ${plural(total.requests, 'request')} never reached upstream`,
   );
-  set('overall-hit-ratio', total.lookups === 0 ? '–' : percent(total.hits / total.lookups));
+  // The headline: lookups the upstream never saw (hits, coalesced waits, stale serves). The raw
+  // hit ratio counts a caller that waited on another's fetch as a miss: shown, labelled, below it.
+  set('served-share', total.lookups === 0 ? '–' : percent(total.served / total.lookups));
+  set('raw-hit-ratio', total.lookups === 0 ? '–' : percent(total.hits / total.lookups));
   set(
     'lookups-note',
     total.lookups === 0
@@ -80,6 +84,8 @@ export function renderBuckets(container, buckets, colors) {
           ? []
           : [
               { fraction: bucket.hits / lookups, className: 'hit' },
+              // Misses that never reached the upstream: waits on another caller's fetch, stale serves.
+              { fraction: (bucket.coalescedWaits ?? 0) / lookups, className: 'coalesced' },
               { fraction: bucket.staleHits / lookups, className: 'stale' },
             ],
       color: colors.get(id),
@@ -90,6 +96,40 @@ export function renderBuckets(container, buckets, colors) {
   container.setAttribute(
     'aria-label',
     `Hit ratio per bucket: ${rows.map((row) => `${row.label} ${row.value}`).join(', ') || 'no buckets'}`,
+  );
+}
+
+/** Per bucket: entries in the store, fetches and their latency (p50, p99) as the SDK measured them. */
+export function renderBucketTable(body, buckets, colors) {
+  const ids = Object.keys(buckets).sort();
+  body.replaceChildren(
+    ...ids.map((id) => {
+      const bucket = buckets[id];
+      const latency = bucket.fetchLatency ?? { count: 0, p50Ms: 0, p99Ms: 0 };
+      const measured = latency.count > 0;
+      return html(
+        'tr',
+        {
+          'data-testid': 'bucket-row',
+          'data-bucket': id,
+          'data-entries': bucket.entries ?? '',
+          'data-p50': measured ? latency.p50Ms : '',
+          'data-p99': measured ? latency.p99Ms : '',
+        },
+        [
+          html('th', { scope: 'row' }, [
+            html('span', { class: 'swatch', style: `background:${colors.get(id)}` }),
+            id,
+          ]),
+          html('td', {}, [
+            bucket.entries === null || bucket.entries === undefined ? '–' : count(bucket.entries),
+          ]),
+          html('td', {}, [count(latency.count)]),
+          html('td', {}, [measured ? milliseconds(latency.p50Ms) : '–']),
+          html('td', {}, [measured ? milliseconds(latency.p99Ms) : '–']),
+        ],
+      );
+    }),
   );
 }
 

@@ -12,10 +12,26 @@ const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 const SCREENSHOT_PATH = `${ARTIFACTS}dashboard.png`;
 /** The page polls every second: anything it shows must show within a few polls. */
 const UPDATE = { timeout: 10_000, interval: 100 };
+/** The viewport the change-event panels must fit in without scrolling (a 1400x1000 window). */
+const VIEWPORT = { width: 1400, height: 1000 };
+
+/** As the page formats a ratio (format.js percent()). */
+const percentOf = (ratio: number) => `${(Math.round(ratio * 1000) / 10).toLocaleString('en')}%`;
 
 interface DashboardState {
   health: { status: string; subscriber: { counters: Record<string, number> } };
-  buckets: Record<string, { hits: number; misses: number; hitRatio: number | null }>;
+  buckets: Record<
+    string,
+    {
+      hits: number;
+      misses: number;
+      staleHits: number;
+      coalescedWaits: number;
+      hitRatio: number | null;
+      entries: number | null;
+      fetchLatency: { count: number; p50Ms: number; p99Ms: number };
+    }
+  >;
   upstream: Record<string, { requests: number; calls: number; saved: number }>;
 }
 
@@ -113,7 +129,7 @@ describe('the dashboard, in headless Chromium against the built service', { time
     try {
       browser = await launchChromium();
       service = await startBuiltService();
-      page = await browser.newPage({ viewport: { width: 1320, height: 900 } });
+      page = await browser.newPage({ viewport: VIEWPORT });
       page.on('pageerror', (error) => pageErrors.push(error.message));
       await page.goto(service.dashboardUrl);
     } catch (error) {
@@ -219,6 +235,65 @@ describe('the dashboard, in headless Chromium against the built service', { time
     expect(await byTestId('status-badge').getAttribute('data-status')).toBe('up');
     expect(await byTestId('status-text').textContent()).toBe('Up');
 
+    // The headline is the share of lookups that never reached the upstream (hits, waits on
+    // another caller's fetch, stale serves); the raw hit ratio is shown too, labelled.
+    const headline = async () => {
+      const now = await getJson<DashboardState>('/api/dashboard');
+      const buckets = Object.values(now.buckets);
+      const lookups = buckets.reduce((total, bucket) => total + bucket.hits + bucket.misses, 0);
+      const served = buckets.reduce(
+        (total, bucket) =>
+          total +
+          Math.min(bucket.hits + bucket.misses, bucket.hits + bucket.coalescedWaits + bucket.staleHits),
+        0,
+      );
+      const hits = buckets.reduce((total, bucket) => total + bucket.hits, 0);
+      return { served: percentOf(served / lookups), raw: percentOf(hits / lookups), waits: served > hits };
+    };
+    // Five requests at once for an account never read: one fetch, and callers waiting on it.
+    await Promise.all(Array.from({ length: 5 }, () => getJson('/api/orders/001HEADLINE')));
+    const figures = await headline();
+    expect(figures.waits, 'coalesced waits counted in the headline').toBe(true);
+    await expect.poll(() => byTestId('served-share').textContent(), UPDATE).toBe(figures.served);
+    expect(await byTestId('raw-hit-ratio').textContent()).toBe(figures.raw);
+    expect(figures.served).not.toBe(figures.raw);
+
+    // Fetch latency (p50, p99) and entries per bucket, as the service measured and counted them.
+    await expect
+      .poll(async () => {
+        const now = await getJson<DashboardState>('/api/dashboard');
+        const shown: Record<string, string[]> = {};
+        const expected: Record<string, string[]> = {};
+        for (const [id, bucket] of Object.entries(now.buckets)) {
+          const row = page.locator(`[data-testid="bucket-row"][data-bucket="${id}"]`);
+          shown[id] = await Promise.all(
+            ['data-entries', 'data-p50', 'data-p99'].map(
+              async (name) => (await row.getAttribute(name)) ?? '?',
+            ),
+          );
+          const measured = bucket.fetchLatency.count > 0;
+          expected[id] = [
+            bucket.entries === null ? '' : String(bucket.entries),
+            measured ? String(bucket.fetchLatency.p50Ms) : '',
+            measured ? String(bucket.fetchLatency.p99Ms) : '',
+          ];
+        }
+        return JSON.stringify(shown) === JSON.stringify(expected)
+          ? 'same'
+          : JSON.stringify({ shown, expected });
+      }, UPDATE)
+      .toBe('same');
+    const summaries = page.locator('[data-testid="bucket-row"][data-bucket="orders:summaries"]');
+    expect(Number(await summaries.getAttribute('data-entries'))).toBeGreaterThanOrEqual(2);
+    expect(Number(await summaries.getAttribute('data-p50'))).toBeGreaterThan(0);
+
+    // The change-event panels are above the fold of a 1400x1000 window.
+    for (const id of ['events-panel', 'feed-panel']) {
+      const box = await byTestId(id).boundingBox();
+      expect(box, id).not.toBeNull();
+      expect((box?.y ?? 0) + (box?.height ?? 0), `the bottom of ${id}`).toBeLessThanOrEqual(VIEWPORT.height);
+    }
+
     // A few more seconds of mixed traffic (bursts that coalesce, repeats that hit), so the
     // screenshot shows lines over time rather than a single point.
     const rounds = [
@@ -236,6 +311,29 @@ describe('the dashboard, in headless Chromium against the built service', { time
     await page.waitForTimeout(1_500);
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: SCREENSHOT_PATH, fullPage: true });
+    expect(pageErrors).toEqual([]);
+  });
+
+  it("draws the last minutes at once on a page opened now, from the service's history", async () => {
+    begin('history');
+    const fresh = await (browser as Browser).newPage({ viewport: VIEWPORT });
+    try {
+      fresh.on('pageerror', (error) => pageErrors.push(error.message));
+      // One poll only: whatever the charts show past it came from GET /api/dashboard/history.
+      let polls = 0;
+      await fresh.route('**/api/dashboard', (route) => (polls++ === 0 ? route.continue() : route.abort()));
+      await fresh.goto(base() + '/dashboard');
+      const on = (id: string) => fresh.locator(`[data-testid="${id}"]`);
+      await expect.poll(() => on('status-badge').getAttribute('data-status'), UPDATE).toBe('up');
+      expect(polls).toBe(1);
+      // The upstream calls of the earlier tests, binned over time: columns need two samples or more.
+      expect(await on('upstream-rate-chart').locator('rect.column').count()).toBeGreaterThan(0);
+      // The hit ratio line has a point per sample with lookups in its window: many, not one.
+      const line = await on('hit-ratio-chart').locator('path[data-series="overall"]').getAttribute('d');
+      expect((line ?? '').split(/[ML]/).filter((part) => part.trim() !== '').length).toBeGreaterThan(2);
+    } finally {
+      await fresh.close();
+    }
     expect(pageErrors).toEqual([]);
   });
 
