@@ -70,7 +70,9 @@ export default defineConfig({
       project('cli', undefined, { testTimeout: 60_000 }),
       project('otel'),
       project('prometheus'),
-      project('bff', './examples/bff'),
+      // A Nest application too: its e2e files start the built service (child processes, 100
+      // requests at once, Chromium): the nestjs project's bounds, against hangs.
+      project('bff', './examples/bff', { testTimeout: 60_000, hookTimeout: 60_000 }),
     ],
   },
 });

@@ -118,7 +118,7 @@ export function renderBucketTable(body, buckets, colors) {
         },
         [
           html('th', { scope: 'row' }, [
-            html('span', { class: 'swatch', style: `background:${colors.get(id)}` }),
+            html('span', { class: 'bucket-dot', style: `background:${colors.get(id)}` }),
             id,
           ]),
           html('td', {}, [
