@@ -164,7 +164,7 @@ function emptyNote(root, plot, message) {
 
 /**
  * Lines over time, with gaps where a value is null. A series:
- * `{ key, points: [{ t, value }], color, emphasis }`.
+ * `{ key, points: [{ t, value }], color, emphasis, className }`.
  */
 export function lineChart(container, { series, xDomain, height = 220, emptyMessage }) {
   const { root, width } = canvas(container, height);
@@ -194,13 +194,15 @@ export function lineChart(container, { series, xDomain, height = 220, emptyMessa
     root.append(
       svg('path', {
         'data-series': line.key,
-        class: line.emphasis ? 'line line-main' : 'line',
+        class: [line.emphasis ? 'line line-main' : 'line', line.className].filter(Boolean).join(' '),
         stroke: line.color,
         d: path,
       }),
       svg('circle', {
         'data-series': line.key,
-        class: line.emphasis ? 'line-end line-end-main' : 'line-end',
+        class: [line.emphasis ? 'line-end line-end-main' : 'line-end', line.className]
+          .filter(Boolean)
+          .join(' '),
         fill: line.color,
         cx: x(last.t),
         cy: y(last.value),

@@ -89,11 +89,13 @@ export class History {
   }
 
   /**
-   * The hit ratio over the RATIO_WINDOW_MS before each sample, overall and per bucket; null where
-   * nothing was looked up in the window (an honest gap rather than a made-up flat line).
+   * The hit ratio over the RATIO_WINDOW_MS before each sample, overall and per bucket, and the
+   * overall share that never reached the upstream (the headline's measure); null where nothing
+   * was looked up in the window (an honest gap rather than a made-up flat line).
    */
   hitRatioSeries() {
     const overall = [];
+    const served = [];
     const perBucket = new Map();
     let start = 0;
     this.#samples.forEach((sample, index) => {
@@ -101,17 +103,21 @@ export class History {
       const base = start === index ? null : this.#samples[start];
       let hits = 0;
       let lookups = 0;
+      let reachedNoUpstream = 0;
       for (const [id, now] of Object.entries(sample.buckets)) {
         const before = base?.buckets[id] ?? now;
         const delta = { hits: now.hits - before.hits, lookups: now.lookups - before.lookups };
         hits += delta.hits;
         lookups += delta.lookups;
+        // Samples from before this field existed (none today) count as hits only.
+        reachedNoUpstream += (now.served ?? now.hits) - (before.served ?? before.hits);
         if (!perBucket.has(id)) perBucket.set(id, []);
         perBucket.get(id).push({ t: sample.t, value: ratio(delta.hits, delta.lookups) });
       }
       overall.push({ t: sample.t, value: ratio(hits, lookups) });
+      served.push({ t: sample.t, value: ratio(reachedNoUpstream, lookups) });
     });
-    return { overall, perBucket };
+    return { overall, served, perBucket };
   }
 
   /**

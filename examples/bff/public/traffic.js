@@ -172,10 +172,11 @@ export function renderUpstream(container, upstream) {
 }
 
 export function renderHitRatioChart(container, legend, history, colors, now) {
-  const { overall, perBucket } = history.hitRatioSeries();
+  const { overall, served, perBucket } = history.hitRatioSeries();
   const series = [
     ...[...perBucket].map(([id, points]) => ({ key: id, points, color: colors.get(id) })),
-    { key: 'overall', points: overall, emphasis: true },
+    { key: 'served', points: served, className: 'line-served', label: 'never reached upstream' },
+    { key: 'overall', points: overall, emphasis: true, label: 'hit ratio, all buckets' },
   ];
   lineChart(container, {
     series,
@@ -189,8 +190,11 @@ export function renderHitRatioChart(container, legend, history, colors, now) {
       .reverse()
       .map((line) =>
         html('li', { 'data-series': line.key, class: line.emphasis ? 'legend-main' : undefined }, [
-          html('span', { class: 'swatch', style: line.color ? `background:${line.color}` : undefined }),
-          html('span', {}, [line.emphasis ? 'all buckets' : line.key]),
+          html('span', {
+            class: line.className ? `swatch ${line.className}` : 'swatch',
+            style: line.color ? `background:${line.color}` : undefined,
+          }),
+          html('span', {}, [line.label ?? line.key]),
           html('strong', {}, [percent(latest(line.points))]),
         ]),
       ),

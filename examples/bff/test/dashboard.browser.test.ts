@@ -340,6 +340,8 @@ describe('the dashboard, in headless Chromium against the built service', { time
       // The hit ratio line has a point per sample with lookups in its window: many, not one.
       const line = await on('hit-ratio-chart').locator('path[data-series="overall"]').getAttribute('d');
       expect((line ?? '').split(/[ML]/).filter((part) => part.trim() !== '').length).toBeGreaterThan(2);
+      // And the headline's measure over time beside it, from the same samples.
+      expect(await on('hit-ratio-chart').locator('path[data-series="served"]').count()).toBe(1);
     } finally {
       await fresh.close();
     }
