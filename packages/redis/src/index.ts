@@ -10,3 +10,10 @@ export type {
 } from './connection.js';
 export { RedisBus, type RedisBusOptions, redisBus } from './redis-bus.js';
 export { RedisStore, type RedisStoreOptions, redisStore } from './redis-store.js';
+export type {
+  TrackedConnection,
+  TrackedConnectionOptions,
+  TrackedRead,
+  TrackingListener,
+  TrackingStats,
+} from './tracking/tracked-connection.js';

@@ -8,11 +8,17 @@ import {
 } from '@org/cache-core/adapter';
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { RedisConnection, type RedisConnectionOptions } from './connection.js';
+import { FOREIGN_TYPE } from './foreign-type.js';
 import { keySlot } from './key-slot.js';
 import { LeaseKeys } from './lease-keys.js';
 import { RedisLeases } from './leases.js';
 import { scanKeys } from './scan.js';
 import { Subscriptions } from './subscriptions.js';
+import {
+  TrackedConnection,
+  type TrackedConnectionOptions,
+  type TrackingListener,
+} from './tracking/tracked-connection.js';
 
 /** Where Redis is (`url`, `client`, `cluster` or `sentinel`: one, required) and how the store uses it. */
 export type RedisStoreOptions = RedisConnectionOptions & {
@@ -88,6 +94,15 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
     if (px !== undefined && px !== 'expired') args.push('PX', px);
     const existing = await this.command<string | null>(args, entry.key);
     return existing ?? entry.value;
+  }
+
+  /**
+   * A dedicated RESP3 connection with client tracking, to the same server and with the same
+   * settings as this store's: what is read through it is invalidated by Redis (see
+   * `TrackedConnection`). The tiered store opens one for `coherence: 'tracking'`; the caller closes it.
+   */
+  openTracking(listener: TrackingListener, options?: TrackedConnectionOptions): TrackedConnection {
+    return new TrackedConnection(this.connection, listener, options);
   }
 
   /** The node-redis client, for what the adapter does not cover. */
@@ -228,9 +243,6 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
     return this.connection.command<T>(args, key, readonly);
   }
 }
-
-/** What `get` answers for a key holding another Redis type than a string. */
-const FOREIGN_TYPE = Object.freeze({ unreadable: 'WRONGTYPE: the key holds a non-string Redis type' });
 
 function ttlArgument(ttl: number | undefined, key: string): string | undefined | 'expired' {
   if (ttl === undefined || ttl === null || ttl === 0 || ttl === Number.POSITIVE_INFINITY) return undefined;

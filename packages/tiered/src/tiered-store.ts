@@ -13,6 +13,7 @@ import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { Coherence, type CoherenceStats, type Invalidation } from './coherence.js';
 import { FillGuard } from './fill-guard.js';
 import { fromL2, l1TtlFor, toL2 } from './l2-format.js';
+import { canTrack, type TrackedReads, type TrackingStats } from './tracking/tracking-source.js';
 
 export interface TieredStoreOptions {
   /** The in-process tier: `memoryStore()` (it must read synchronously and keep values by reference). */
@@ -20,9 +21,18 @@ export interface TieredStoreOptions {
   /** The shared tier: `redisStore()`, or any keyv adapter. */
   l2: CacheStore;
   /**
-   * Keeps every instance's L1 coherent: `redisBus()`. Without a bus, other instances' writes are
-   * seen only when this instance's L1 copies expire: use that for a single instance only.
+   * How every instance's L1 stays coherent with L2:
+   * - `'tracking'`: Redis itself tells this instance which of the keys it read into L1 changed
+   *   (RESP3 client tracking on a dedicated connection of the `redisStore()` L2): anybody's write
+   *   through Redis is seen, `redis-cli` included. Needs Redis 6+ and `+client|tracking`.
+   * - `'bus'`: instances tell each other over `bus` (any L2): only writes made through this SDK
+   *   are seen.
+   * Default: `'bus'` when a bus is given, else none (other instances' writes are seen only when
+   * this instance's L1 copies expire: a single instance only). `'tracking'` with a bus runs both
+   * (L1 is trusted only while both are up), for fleets that mix bus-only instances in.
    */
+  coherence?: 'tracking' | 'bus';
+  /** The bus for `coherence: 'bus'`: `redisBus()`. */
   bus?: CacheBus;
   /** Upper bound on an L1 copy's life, whatever L2 says. Default 1 minute. */
   l1Ttl?: Duration;
@@ -36,6 +46,8 @@ export interface TieredStats {
   /** Times L1 was dropped whole because the bus disconnected or lost messages. */
   l1Resets: number;
   bus: CoherenceStats | undefined;
+  /** Client tracking's counters with `coherence: 'tracking'`. */
+  tracking: TrackingStats | undefined;
 }
 
 /**
@@ -50,15 +62,20 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   readonly opts: { dialect: 'redis'; url: string };
   #namespace: string | undefined;
   readonly [storeCapabilities]: StoreCapabilities;
-  readonly stats: TieredStats = { l1Hits: 0, l2Reads: 0, l1Resets: 0, bus: undefined };
+  readonly stats: TieredStats = { l1Hits: 0, l2Reads: 0, l1Resets: 0, bus: undefined, tracking: undefined };
   private readonly l1: CacheStore;
   private readonly l2: CacheStore;
   private readonly l1Get: (key: string) => unknown;
   private readonly l2Capabilities: StoreCapabilities | undefined;
   private readonly l1TtlMs: number;
   private readonly coherence: Coherence | undefined;
-  /** False while L1 cannot be trusted (bus down): reads go to L2 and L1 is not filled. */
+  /** False while L1 cannot be trusted (bus or tracking down): reads go to L2 and L1 is not filled. */
   private trusted = true;
+  /** Up when there is no bus; else whether the bus carries messages. */
+  private busUp = true;
+  /** Up when there is no tracking; else whether Redis tracks what is read into L1. */
+  private trackingUp = true;
+  private readonly tracking: TrackedReads | undefined;
   private readonly fills = new FillGuard();
   private readonly bus: CacheBus | undefined;
   /** How envelopes are encoded in L2: the codec of the caches using this store (set by core). */
@@ -83,26 +100,59 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
     this.l1TtlMs = parseDuration(options.l1Ttl ?? '1m', 'l1Ttl');
     this.opts = { dialect: 'redis', url: '' };
     this.bus = options.bus;
+    const coherence = options.coherence ?? (options.bus === undefined ? undefined : 'bus');
+    if (coherence !== undefined && coherence !== 'bus' && coherence !== 'tracking') {
+      throw new CacheError(
+        'E_INVALID_OPTION',
+        `tieredStore: coherence must be 'tracking' or 'bus', got ${JSON.stringify(coherence)}`,
+      );
+    }
+    if (coherence === 'bus' && options.bus === undefined) {
+      throw new CacheError('E_INVALID_OPTION', "tieredStore: coherence: 'bus' needs a bus (redisBus())");
+    }
+    if (coherence === 'tracking') {
+      if (!canTrack(options.l2)) {
+        throw new CacheError(
+          'E_INVALID_OPTION',
+          "tieredStore: coherence: 'tracking' needs a redisStore() L2 (Redis client tracking); with another L2 use coherence: 'bus'",
+        );
+      }
+      this.tracking = options.l2.openTracking({
+        invalidate: (keys) => {
+          this.fills.invalidate(keys);
+          for (const key of keys) void this.l1.delete(key);
+        },
+        flushed: () => this.distrust(),
+        state: (up) => {
+          this.trackingUp = up;
+          if (!up) this.distrust();
+          this.updateTrust();
+        },
+      });
+      this.stats.tracking = this.tracking.stats;
+      this.trackingUp = this.tracking.up;
+    }
     if (options.bus !== undefined) {
       this.coherence = new Coherence(
         options.bus,
         {
           invalidate: (invalidation) => void this.dropFromL1(invalidation),
           distrust: () => {
-            if (this.trusted) this.stats.l1Resets++;
-            this.trusted = false;
-            this.fills.invalidateAll();
-            void this.l1.clear();
+            // Disconnected: stays untrusted until the bus says it is connected again (`trust`).
+            this.busUp = options.bus?.connected !== false;
+            this.distrust();
           },
           trust: () => {
-            this.trusted = options.bus?.connected !== false;
+            this.busUp = options.bus?.connected !== false;
+            this.updateTrust();
           },
         },
         options.busQueueSize ?? 1000,
       );
       this.stats.bus = this.coherence.stats;
-      this.trusted = options.bus.connected;
+      this.busUp = options.bus.connected;
     }
+    this.updateTrust();
     this[storeCapabilities] = this.capabilities();
   }
 
@@ -133,11 +183,7 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
     if (missing.length === 0) return values;
     this.stats.l2Reads += missing.length;
     const tickets = missing.map((key) => this.fills.start(key));
-    const remaining = this.l2Capabilities?.remainingTtl;
-    const [fetched, ttls] = await Promise.all([
-      this.l2.getMany?.(missing) ?? Promise.all(missing.map((key) => this.l2.get(key))),
-      Promise.all(missing.map((key) => remaining?.(key).catch(() => undefined))),
-    ]);
+    const [fetched, ttls] = await this.fetchMany(missing);
     let next = 0;
     return values.map((value) => {
       if (value !== syncUnknown) return value;
@@ -148,6 +194,27 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
       if (parsed !== undefined && mayFill) this.fillL1(key, parsed, ttls[position]);
       return parsed;
     });
+  }
+
+  /** Values and remaining lives from L2: through the tracked connection while tracking is on. */
+  private async fetchMany(keys: string[]): Promise<[unknown[], Array<number | undefined>]> {
+    const tracking = this.tracking;
+    if (tracking?.up === true) {
+      try {
+        const reads = await tracking.readMany(keys);
+        return [reads.map((read) => read.value), reads.map((read) => read.ttlMs)];
+      } catch {
+        // The tracked connection failed (it reports the loss itself): L2's own answer, not kept.
+        this.fills.invalidate(keys);
+      }
+    } else if (tracking !== undefined) {
+      this.fills.invalidate(keys); // not tracked: must not fill L1
+    }
+    const remaining = this.l2Capabilities?.remainingTtl;
+    return Promise.all([
+      this.l2.getMany?.(keys) ?? Promise.all(keys.map((key) => this.l2.get(key))),
+      Promise.all(keys.map((key) => remaining?.(key).catch(() => undefined))),
+    ]);
   }
 
   async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
@@ -208,7 +275,35 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   /** Stops the bus protocol and disconnects both tiers (each store decides what it owns). */
   async disconnect(): Promise<void> {
     await this.coherence?.close();
+    await this.tracking?.close();
     await Promise.all([this.l1.disconnect?.(), this.l2.disconnect?.(), this.bus?.close()]);
+  }
+
+  /**
+   * Resolves once L1 can be used: tracking is on (with `coherence: 'tracking'`). Rejects with
+   * `E_INVALID_OPTION` when Redis refuses tracking (ACL user without `+client|tracking`, Redis < 6):
+   * await it at start-up to fail there. Until then, and for good after a refusal, every read
+   * goes to L2 and L1 stays empty: slower, never stale.
+   */
+  async ready(): Promise<void> {
+    await this.tracking?.ready();
+  }
+
+  /** L1 is in use: every channel that keeps it coherent is up (false while it is bypassed). */
+  get l1InUse(): boolean {
+    return this.trusted;
+  }
+
+  /** Drops L1 whole and reads around it until `updateTrust` finds every channel up again. */
+  private distrust(): void {
+    if (this.trusted) this.stats.l1Resets++;
+    this.trusted = false;
+    this.fills.invalidateAll();
+    void this.l1.clear();
+  }
+
+  private updateTrust(): void {
+    this.trusted = this.busUp && this.trackingUp;
   }
 
   /** L1's answer, or `syncUnknown` when only L2 can tell. */
@@ -222,15 +317,34 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
 
   private async readL2(key: string): Promise<unknown> {
     this.stats.l2Reads++;
+    // Started before the read is sent: an invalidation of `key` from now on trips it (see
+    // TrackedConnection for why an invalidation can never slip between the read and this guard).
     const ticket = this.fills.start(key);
-    const remaining = this.l2Capabilities?.remainingTtl;
-    const [raw, ttl] = await Promise.all([
-      this.l2.get(key),
-      remaining === undefined ? undefined : remaining(key).catch(() => undefined),
-    ]);
+    const [raw, ttl] = await this.fetch(key);
     const value = fromL2(raw, key, this.codec);
     if (this.fills.mayFill(key, ticket) && value !== undefined) this.fillL1(key, value, ttl);
     return value;
+  }
+
+  private async fetch(key: string): Promise<[unknown, number | undefined]> {
+    const tracking = this.tracking;
+    if (tracking?.up === true) {
+      try {
+        const read = await tracking.read(key);
+        return [read.value, read.ttlMs];
+      } catch {
+        // The tracked connection failed (it reports the loss itself): L2's own answer, not kept.
+        this.fills.invalidate([key]);
+      }
+    } else if (tracking !== undefined) {
+      // Tracking is down: Redis would not tell us when this value changes, so it must not fill L1.
+      this.fills.invalidate([key]);
+    }
+    const remaining = this.l2Capabilities?.remainingTtl;
+    return Promise.all([
+      this.l2.get(key),
+      remaining === undefined ? undefined : remaining(key).catch(() => undefined),
+    ]);
   }
 
   private fillL1(key: string, value: unknown, l2TtlMs: number | undefined): void {
@@ -242,7 +356,11 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
   private async writeL1(key: string, value: unknown, ttl: number | undefined): Promise<void> {
     // This write is newer than anything an L2 read in flight may bring back.
     this.fills.invalidate([key]);
-    if (!this.trusted) {
+    // With tracking, L1 may only hold what was read through the tracked connection: a written
+    // value is not tracked (a write registers nothing, and this write's own invalidation may
+    // arrive before or after this line), so another instance's next write would never drop it.
+    // The next read fetches it, tracked.
+    if (!this.trusted || this.tracking !== undefined) {
       await this.l1.delete(key);
       return;
     }

@@ -27,13 +27,18 @@ export interface InstanceConfig {
   busReconnectDelayMs?: number;
   /** An ACL user for the bus connections only (see `cutBusUser`). */
   busUser?: { username: string; password: string };
+  /** `'tracking'`: Redis client tracking instead of the bus (`channel` is then unused). */
+  coherence?: 'tracking';
 }
 
 export interface InstanceStats {
   l1Hits: number;
   l2Reads: number;
   l1Resets: number;
+  /** The bus is connected (bus) or tracking is on (tracking). */
   connected: boolean;
+  l1InUse: boolean;
+  tracking: { invalidations: number; flushes: number; losses: number; stalls: number };
   bus: {
     published: number;
     publishFailures: number;
@@ -135,7 +140,7 @@ export class Instance {
   /** Starts continuous readers of `keys` in the instance (every read is recorded). */
   watch(
     keys: string[],
-    options: { readers?: number; intervalMs?: number } = {},
+    options: { readers?: number; intervalMs?: number; afterIo?: boolean } = {},
   ): Promise<{ started: number }> {
     return this.request('watch', { keys, ...options });
   }
@@ -210,6 +215,23 @@ export async function killBusSubscriber(port: number, instanceName: string): Pro
     )
     .filter((client) => client.name === `bus-${instanceName}` && Number(client.sub) > 0)
     .map((client) => client.id as string);
+  let killed = 0;
+  for (const id of ids)
+    killed += Number((await redisCommand(port, ['CLIENT', 'KILL', 'ID', id])) as RespReply);
+  return killed;
+}
+
+/**
+ * Kills the tracked connection of one instance (client name `l2-<name>:tracking`) on a server we
+ * started. Returns how many connections were killed.
+ */
+export async function killTrackingConnection(port: number, instanceName: string): Promise<number> {
+  const list = String(await redisCommand(port, ['CLIENT', 'LIST']));
+  const ids = list
+    .split('\n')
+    .map((line) => /\bid=(\d+)\b.*\bname=(\S*)/.exec(line))
+    .filter((match) => match?.[2] === `l2-${instanceName}:tracking`)
+    .map((match) => match?.[1] as string);
   let killed = 0;
   for (const id of ids)
     killed += Number((await redisCommand(port, ['CLIENT', 'KILL', 'ID', id])) as RespReply);

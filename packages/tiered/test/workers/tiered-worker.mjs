@@ -20,23 +20,28 @@ import { tieredStore } from '@org/cache-tiered';
 const config = JSON.parse(process.env.TIERED_WORKER_CONFIG ?? '{}');
 const name = config.name ?? `worker-${process.pid}`;
 
-const l2 = redisStore({ url: config.url });
+// `coherence: 'tracking'`: no bus; the L2 connection is named `l2-<name>`, so its tracked
+// connection is `l2-<name>:tracking` in CLIENT LIST (a test kills exactly that one).
+const tracking = config.coherence === 'tracking';
+const l2 = redisStore({ url: config.url, clientOptions: { name: `l2-${name}` } });
 const busSocket =
   config.busReconnectDelayMs === undefined
     ? {}
     : { socket: { connectTimeout: 1_000, reconnectStrategy: () => config.busReconnectDelayMs } };
-const bus = redisBus({
-  url: config.url,
-  channel: config.channel,
-  ...(config.busUser === undefined
-    ? {}
-    : { username: config.busUser.username, password: config.busUser.password }),
-  clientOptions: { name: `bus-${name}`, ...busSocket },
-});
+const bus = tracking
+  ? undefined
+  : redisBus({
+      url: config.url,
+      channel: config.channel,
+      ...(config.busUser === undefined
+        ? {}
+        : { username: config.busUser.username, password: config.busUser.password }),
+      clientOptions: { name: `bus-${name}`, ...busSocket },
+    });
 const store = tieredStore({
   l1: memoryStore(),
   l2,
-  bus,
+  ...(tracking ? { coherence: 'tracking' } : { bus }),
   ...(config.l1Ttl === undefined ? {} : { l1Ttl: config.l1Ttl }),
 });
 const cache = createCache({
@@ -55,8 +60,16 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const describeError = describeWorkerError;
 
 function stats() {
-  const { l1Hits, l2Reads, l1Resets, bus: busStats } = store.stats;
-  return { l1Hits, l2Reads, l1Resets, bus: { ...busStats }, connected: bus.connected };
+  const { l1Hits, l2Reads, l1Resets, bus: busStats, tracking: trackingStats } = store.stats;
+  return {
+    l1Hits,
+    l2Reads,
+    l1Resets,
+    bus: { ...busStats },
+    tracking: { ...trackingStats },
+    l1InUse: store.l1InUse,
+    connected: tracking ? store.l1InUse : bus.connected,
+  };
 }
 
 /** A read with what it cost: whether L1 answered (l1Hits moved) and whether L2 was read. */
@@ -86,15 +99,23 @@ async function awaitValue({ key, expected, intervalMs = 1, timeoutMs = 2_000 }) 
   return { seenAt: undefined, polls, seen };
 }
 
-/** Continuous readers, recording every read, until `unwatch`. */
+/**
+ * Continuous readers, recording every read, until `unwatch`. `afterIo`: each read waits for one
+ * turn of the event loop's I/O poll after its timer (setImmediate runs right after the poll
+ * phase), so a read's `start` is never before this process has read what its sockets already hold
+ * (an invalidation, a closed connection). Without it, after the process was descheduled, the
+ * timers that fell due run before the poll phase and their reads start "after" an invalidation
+ * this process has not yet read.
+ */
 let watching;
-function watch({ keys, readers = 2, intervalMs = 1 }) {
+function watch({ keys, readers = 2, intervalMs = 1, afterIo = false }) {
   const records = [];
   const state = { stop: false, records, loops: [] };
   for (let reader = 0; reader < readers; reader++) {
     state.loops.push(
       (async () => {
         for (let index = reader; !state.stop; index++) {
+          if (afterIo) await new Promise((resolve) => setImmediate(resolve));
           const key = keys[index % keys.length];
           const start = now();
           try {
@@ -199,9 +220,9 @@ const operations = {
   burst,
   close: async () => {
     await cache.close();
-    await bus.close();
+    await bus?.close();
     return { closed: true };
   },
 };
 
-await serveChildWorker(operations, () => bus.ready());
+await serveChildWorker(operations, () => (tracking ? store.ready() : bus.ready()));

@@ -1,0 +1,37 @@
+import type { CacheStore } from '@org/cache-core';
+
+/**
+ * What `coherence: 'tracking'` needs from L2, structurally (the tiered store does not depend on
+ * @org/cache-redis): `redisStore()` has it. The reads that fill L1 go through the tracked
+ * connection, so Redis tracks exactly the keys this instance keeps in L1.
+ */
+export interface TrackedReads {
+  readonly up: boolean;
+  readonly refused: Error | undefined;
+  readonly stats: TrackingStats;
+  ready(): Promise<void>;
+  read(key: string): Promise<{ value: unknown; ttlMs: number | undefined }>;
+  readMany(keys: string[]): Promise<Array<{ value: unknown; ttlMs: number | undefined }>>;
+  close(): Promise<void>;
+}
+
+export interface TrackingStats {
+  invalidations: number;
+  flushes: number;
+  losses: number;
+  stalls: number;
+}
+
+export interface TrackingHandlers {
+  invalidate(keys: string[]): void;
+  flushed(): void;
+  state(up: boolean): void;
+}
+
+type TrackingSource = CacheStore & {
+  openTracking(handlers: TrackingHandlers): TrackedReads;
+};
+
+export function canTrack(store: CacheStore): store is TrackingSource {
+  return typeof (store as Partial<TrackingSource>).openTracking === 'function';
+}
