@@ -122,7 +122,11 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
           this.fills.invalidate(keys);
           for (const key of keys) void this.l1.delete(key);
         },
-        flushed: () => this.distrust(),
+        // Everything may have changed, but tracking is still on: empty L1 and go on using it.
+        flushed: () => {
+          this.distrust();
+          this.updateTrust();
+        },
         state: (up) => {
           this.trackingUp = up;
           if (!up) this.distrust();

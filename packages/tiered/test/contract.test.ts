@@ -35,3 +35,31 @@ storeContractSuite(
     },
   },
 );
+
+storeContractSuite(
+  { describe, it, beforeEach, afterEach },
+  {
+    name: "tieredStore(memory + redis, coherence: 'tracking')",
+    createStore: async () => {
+      const store = tieredStore({
+        l1: memoryStore(),
+        l2: redisStore({ url: server.url }),
+        coherence: 'tracking',
+      });
+      // Until tracking is on the store bypasses L1 (Redis would not report changes yet).
+      await store.ready();
+      return store;
+    },
+    capabilities: {
+      ttl: true,
+      scan: true,
+      memoryUsage: true,
+      syncRead: true,
+      structuredValues: true,
+      envelopeTextParsed: true,
+    },
+    cleanup: async (store) => {
+      await store.disconnect?.();
+    },
+  },
+);

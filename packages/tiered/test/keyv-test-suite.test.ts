@@ -28,3 +28,22 @@ const store = () => {
 };
 keyvTestSuite(vitest, Keyv, store);
 keyvIteratorTests(vitest, Keyv, store);
+
+// The same suite with Redis client tracking instead of the bus.
+const tracked: TieredStore[] = [];
+vitest.afterAll(async () => {
+  await Promise.all(tracked.map((created) => created.disconnect()));
+});
+const trackingStore = () => {
+  const created = tieredStore({
+    l1: memoryStore(),
+    l2: redisStore({ url: server.url }),
+    coherence: 'tracking',
+  });
+  tracked.push(created);
+  return created;
+};
+vitest.describe("coherence: 'tracking'", () => {
+  keyvTestSuite(vitest, Keyv, trackingStore);
+  keyvIteratorTests(vitest, Keyv, trackingStore);
+});

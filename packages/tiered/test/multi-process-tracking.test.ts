@@ -261,8 +261,19 @@ describe("tieredStore({ coherence: 'tracking' }) across processes", { timeout: 6
     const afterRestart = records.filter((read) => read.start > killedAt);
     report(
       'tracking: redis-server killed + restarted while B writes',
-      `${records.length} reads on A (${records.filter((read) => read.error).length} errors, ${afterRestart.length} after the kill), ${stale.length} stale; tracking losses +${after.tracking.losses - before.tracking.losses}, l1Resets +${after.l1Resets - before.l1Resets}`,
+      `${records.length} reads on A (${records.filter((read) => read.error).length} errors, ${afterRestart.length} after the kill), ${stale.length} stale; tracking losses +${after.tracking.losses - before.tracking.losses}, stalls +${after.tracking.stalls - before.tracking.stalls}, invalidations +${after.tracking.invalidations - before.tracking.invalidations}, l1Resets +${after.l1Resets - before.l1Resets}`,
     );
+    if (stale.length > 0) {
+      const first = stale[0] as ReadRecord;
+      report(
+        'tracking: restart, first stale read',
+        JSON.stringify({
+          read: first,
+          killedAt,
+          writes: (writes.get(first.key) ?? []).slice(0, (first.value as number) + 3),
+        }),
+      );
+    }
     expectNoStale(stale, records.length, 'reads around the restart');
     expect(records.length).toBeGreaterThan(1_000);
     expect(afterRestart.filter((read) => typeof read.value === 'number').length).toBeGreaterThan(100);

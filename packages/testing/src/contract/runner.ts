@@ -29,6 +29,12 @@ export interface StoreContractCapabilities {
   syncRead?: boolean;
   /** `[storeCapabilities].structuredValues`: values are kept by reference, not serialized. */
   structuredValues?: boolean;
+  /**
+   * Text shaped like core's envelope JSON (`{"v":...`) may come back as the parsed envelope: a
+   * structured store whose slow tier keeps JSON cannot tell it from an envelope it serialized
+   * (tiered, when a read comes from L2: always with coherence 'tracking', whose writes do not fill L1).
+   */
+  envelopeTextParsed?: boolean;
 }
 
 export interface StoreSubject<Store = CacheStore> {
