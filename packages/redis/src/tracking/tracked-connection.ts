@@ -1,5 +1,6 @@
 import type { RedisClientType } from '@keyv/redis';
-import { CacheError, type Duration, parseTimeout } from '@org/cache-core';
+import { CacheError, type Duration } from '@org/cache-core';
+import { parseTimeout } from '@org/cache-core/adapter';
 import type { RedisConnection } from '../connection.js';
 import { FOREIGN_TYPE } from '../foreign-type.js';
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { type CacheStore, syncUnknown } from '@org/cache-core';
+import type { CacheStore } from '@org/cache-core';
+import { syncUnknown } from '@org/cache-core/adapter';
 import { assertAbsentSync, collect, requireCapability } from './assertions.js';
 import type { DefineTest, StoreContractCapabilities } from './runner.js';
 
