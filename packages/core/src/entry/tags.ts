@@ -32,8 +32,9 @@ export class TagVersions {
 
   /** Current tokens, `undefined` where a tag has none, `null` where its token is unreadable. */
   async current(tags: readonly string[]): Promise<TagToken[]> {
-    const getSync = this.store.driver.getSync;
-    if (getSync && this.store.driver.inProcess) return tags.map((tag) => asToken(getSync(this.keyOf(tag))));
+    // In-process stores, a tiered store's L1, a Redis store's tracked tokens: no round trip.
+    const known = this.currentSync(tags);
+    if (known !== undefined) return known;
     const values = await this.store.getMany(tags.map((tag) => this.keyOf(tag)));
     return values.map(asToken);
   }

@@ -6,7 +6,7 @@
 //
 // Configuration (JSON in CACHE_WORKER_CONFIG):
 //   { name, prefix, redis: { url } | { cluster: { rootNodes } }, lease?, skewMs?, grace?,
-//     operationTimeout?, strategy?: { ttl } }
+//     operationTimeout?, strategy?: { ttl }, trackTagTokens? }
 // Protocol: the worker sends { type: 'ready', pid } once connected; then every request
 // { id, op, ...args } gets exactly one reply { id, ok: true, result } or { id, ok: false, error }.
 // Fetchers announce themselves with { type: 'event', event: 'fetch-start', key, name, at }.
@@ -17,9 +17,10 @@ const config = JSON.parse(process.env.CACHE_WORKER_CONFIG ?? '{}');
 const name = config.name ?? `worker-${process.pid}`;
 const skewMs = config.skewMs ?? 0;
 
-const store = redisStore(
-  config.redis.cluster === undefined ? { url: config.redis.url } : { cluster: config.redis.cluster },
-);
+const store = redisStore({
+  ...(config.redis.cluster === undefined ? { url: config.redis.url } : { cluster: config.redis.cluster }),
+  ...(config.trackTagTokens === true ? { trackTagTokens: true } : {}),
+});
 const cache = createCache({
   store,
   prefix: config.prefix,
@@ -142,7 +143,7 @@ const operations = {
     return { count: await cache.countByPattern(pattern) };
   },
   async stats() {
-    return { stats: cache.stats(), fetches: fetchesHere };
+    return { stats: cache.stats(), fetches: fetchesHere, tagTracking: store.tagTracking?.stats };
   },
   async close() {
     await cache.close();
@@ -172,6 +173,7 @@ process.on('unhandledRejection', (error) => {
 
 try {
   await raw(['PING'], config.prefix);
+  await store.tagTracking?.ready();
   send({ type: 'ready', pid: process.pid, name });
 } catch (error) {
   send({ type: 'fatal', error: describeError(error) });

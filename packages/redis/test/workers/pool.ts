@@ -24,6 +24,8 @@ export interface WorkerConfig {
   grace?: string | number;
   operationTimeout?: string | number;
   strategy?: { ttl: string | number };
+  /** redisStore({ trackTagTokens: true }). */
+  trackTagTokens?: boolean;
 }
 
 export interface FetchSpec {
