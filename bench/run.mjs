@@ -48,6 +48,7 @@ function plan() {
         const chosen = members.filter(
           (id) =>
             (scenario.subjects === undefined || scenario.subjects.includes(id)) &&
+            (subjects[id].scenarios === undefined || subjects[id].scenarios.includes(scenario.name)) &&
             (settings.subjects === undefined || settings.subjects.some((name) => id.endsWith(name))),
         );
         if (chosen.length === 0) continue;

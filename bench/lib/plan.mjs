@@ -16,11 +16,18 @@ export const TIERS = {
   },
   redis: {
     baseline: 'redis-raw',
-    subjects: ['redis-ioredis', 'redis-cache-manager', 'redis-cacheable', 'redis-bentocache', 'redis-ours'],
+    subjects: [
+      'redis-ioredis',
+      'redis-cache-manager',
+      'redis-cacheable',
+      'redis-bentocache',
+      'redis-ours',
+      'redis-ours-tags',
+    ],
   },
   tiered: {
     baseline: 'memory-map',
-    subjects: ['tiered-bentocache', 'tiered-cacheable', 'tiered-ours'],
+    subjects: ['tiered-bentocache', 'tiered-cacheable', 'tiered-ours', 'tiered-ours-tracking'],
   },
 };
 
@@ -32,6 +39,8 @@ export const SCENARIOS = [
   'stampede',
   'stampede-4p',
   'propagation',
+  'propagation-raw-set',
+  'get-hit-tagged',
   'memory-100k',
   'cdc-throughput',
   'cdc-latency',
@@ -49,7 +58,10 @@ export function baselineFor(tier, scenario) {
   return TIERS[tier].baseline;
 }
 
-/** The issue's goals. `ratio` targets compare ours to the bracketing baseline of the same repeat. */
+/**
+ * The issue's goals. `ratio` targets compare ours (`subject`, default `<tier>-ours`) to the
+ * bracketing baseline of the same repeat; `maxMs` targets bound a figure in ms (`figure`).
+ */
 export const TARGETS = [
   { label: 'memory getOrSet hit vs raw Map', tier: 'memory', scenario: 'get-or-set-hit', minRatio: 0.5 },
   { label: 'redis get, 1 caller vs raw @redis/client', tier: 'redis', scenario: 'get-hit', minRatio: 0.95 },
@@ -60,6 +72,37 @@ export const TARGETS = [
     minRatio: 0.8,
   },
   { label: 'tiered L1 get hit vs raw Map', tier: 'tiered', scenario: 'get-hit', minRatio: 0.3 },
+  // Issue 16: Redis client tracking.
+  {
+    label: "tiered L1 get hit, coherence: 'tracking', vs raw Map",
+    tier: 'tiered',
+    scenario: 'get-hit',
+    subject: 'tiered-ours-tracking',
+    minRatio: 0.45,
+  },
+  {
+    label: "write by another instance -> gone from this L1, coherence: 'tracking', p99",
+    tier: 'tiered',
+    scenario: 'propagation',
+    subject: 'tiered-ours-tracking',
+    figure: 'p99Ms',
+    maxMs: 2,
+  },
+  {
+    label: "plain SET by a non-SDK client -> gone from this L1, coherence: 'tracking', p99",
+    tier: 'tiered',
+    scenario: 'propagation-raw-set',
+    subject: 'tiered-ours-tracking',
+    figure: 'p99Ms',
+    maxMs: 2,
+  },
+  {
+    label: 'tagged get on Redis (3 tags, trackTagTokens) vs raw GET',
+    tier: 'redis',
+    scenario: 'get-hit-tagged',
+    subject: 'redis-ours-tags',
+    minRatio: 0.9,
+  },
   { label: 'stampede, 1 process (memory)', tier: 'memory', scenario: 'stampede', maxFetches: 1 },
   { label: 'stampede, 1 process (redis)', tier: 'redis', scenario: 'stampede', maxFetches: 1 },
   { label: 'stampede, 1 process (tiered)', tier: 'tiered', scenario: 'stampede', maxFetches: 1 },

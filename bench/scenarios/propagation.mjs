@@ -2,24 +2,34 @@ import { setTimeout as sleep, setImmediate as yieldToIo } from 'node:timers/prom
 import { isPageOf, orderPage, wrongValue } from '../lib/fixtures.mjs';
 import { percentile } from '../lib/stats.mjs';
 
-const KEY = 'orders:summaries:propagation';
-const INDEX = 3;
+export const KEY = 'orders:summaries:propagation';
+export const INDEX = 3;
 // Past this a round counts as not propagated; two such rounds in a row end the scenario.
 const ROUND_TIMEOUT_MS = 1_000;
 // Lets the reader refill its L1 from L2 before the next write, so every round starts from an L1 hit.
 const SETTLE_MS = 20;
 
 /** One clock for both processes (same machine): sub-millisecond, comparable across processes. */
-const wallNow = () => performance.timeOrigin + performance.now();
+export const wallNow = () => performance.timeOrigin + performance.now();
 
-async function writer(handle, ipc) {
+/** A write through the subject's own set (another instance of the same service): when it started. */
+function ownSet(handle) {
+  return async (version) => {
+    const startedAt = wallNow();
+    await handle.set(KEY, orderPage(INDEX, version));
+    return startedAt;
+  };
+}
+
+/** The writer: stores version 0, then each version it is told to. */
+export async function writer(handle, ipc, write = ownSet(handle)) {
   await handle.set(KEY, orderPage(INDEX, 0));
   ipc.send({ type: 'ready' });
   for (;;) {
     const order = await ipc.next('write');
     if (order.stop) return {};
-    const startedAt = wallNow();
-    await handle.set(KEY, orderPage(INDEX, order.version));
+    // `write` resolves to when its measured part started (a raw writer prepares its text first).
+    const startedAt = await write(order.version);
     ipc.send({ type: 'written', version: order.version, startedAt });
   }
 }
@@ -28,7 +38,7 @@ async function writer(handle, ipc) {
  * Reads the key in a loop, yielding to I/O between reads (bus messages arrive as I/O), and
  * reports each new version with the time it was first seen.
  */
-async function reader(handle, ipc, subject) {
+export async function reader(handle, ipc, subject) {
   ipc.send({ type: 'ready' });
   await ipc.next('start'); // the writer has stored version 0 by now
   let stopped = false;
@@ -70,50 +80,53 @@ export default {
     return ctx.role === 'writer' ? writer(handle, ipc) : reader(handle, ipc, ctx.subject);
   },
 
-  async coordinate(launch, ctx) {
-    const write = launch({ role: 'writer' });
-    const read = launch({ role: 'reader' });
-    try {
-      await Promise.all([write.next('ready'), read.next('ready')]);
-      read.send({ type: 'start' });
-      await read.next('seen', (message) => message.version === 0, ROUND_TIMEOUT_MS * 5);
-      await sleep(SETTLE_MS);
-      const latencies = [];
-      let timeouts = 0;
-      let rounds = 0;
-      for (let version = 1; version <= ctx.rounds; version++) {
-        rounds++;
-        write.send({ type: 'write', version });
-        const written = await write.next('written');
-        const seen = await read
-          .next('seen', (message) => message.version === version, ROUND_TIMEOUT_MS)
-          .catch(() => undefined);
-        if (seen === undefined) {
-          timeouts++;
-          if (timeouts >= 2 && latencies.length === 0) break; // it does not propagate at all
-        } else {
-          latencies.push(seen.at - written.startedAt);
-        }
-        await sleep(SETTLE_MS);
-      }
-      write.send({ type: 'write', stop: true });
-      read.send({ type: 'stop' });
-      const [, readerResult] = await Promise.all([write.result, read.result]);
-      const sorted = latencies.sort((a, b) => a - b);
-      return {
-        rounds,
-        propagated: latencies.length,
-        timeouts,
-        timeoutMs: ROUND_TIMEOUT_MS,
-        regressions: readerResult.regressions,
-        misses: readerResult.misses,
-        p50Ms: percentile(sorted, 50),
-        p99Ms: percentile(sorted, 99),
-        maxMs: sorted.at(-1),
-      };
-    } finally {
-      write.kill();
-      read.kill();
-    }
-  },
+  coordinate: coordinatePropagation,
 };
+
+/** Runs the rounds: the writer writes, the reader reports when it first sees each version. */
+export async function coordinatePropagation(launch, ctx) {
+  const write = launch({ role: 'writer' });
+  const read = launch({ role: 'reader' });
+  try {
+    await Promise.all([write.next('ready'), read.next('ready')]);
+    read.send({ type: 'start' });
+    await read.next('seen', (message) => message.version === 0, ROUND_TIMEOUT_MS * 5);
+    await sleep(SETTLE_MS);
+    const latencies = [];
+    let timeouts = 0;
+    let rounds = 0;
+    for (let version = 1; version <= ctx.rounds; version++) {
+      rounds++;
+      write.send({ type: 'write', version });
+      const written = await write.next('written');
+      const seen = await read
+        .next('seen', (message) => message.version === version, ROUND_TIMEOUT_MS)
+        .catch(() => undefined);
+      if (seen === undefined) {
+        timeouts++;
+        if (timeouts >= 2 && latencies.length === 0) break; // it does not propagate at all
+      } else {
+        latencies.push(seen.at - written.startedAt);
+      }
+      await sleep(SETTLE_MS);
+    }
+    write.send({ type: 'write', stop: true });
+    read.send({ type: 'stop' });
+    const [, readerResult] = await Promise.all([write.result, read.result]);
+    const sorted = latencies.sort((a, b) => a - b);
+    return {
+      rounds,
+      propagated: latencies.length,
+      timeouts,
+      timeoutMs: ROUND_TIMEOUT_MS,
+      regressions: readerResult.regressions,
+      misses: readerResult.misses,
+      p50Ms: percentile(sorted, 50),
+      p99Ms: percentile(sorted, 99),
+      maxMs: sorted.at(-1),
+    };
+  } finally {
+    write.kill();
+    read.kill();
+  }
+}
