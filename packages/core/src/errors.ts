@@ -14,6 +14,8 @@ export type CacheErrorCode =
   | 'E_STORE_TIMEOUT'
   | 'E_STORE_UNAVAILABLE'
   | 'E_FETCH_TIMEOUT'
+  /** A fetcher called `ctx.notModified()` with no stale value to keep. */
+  | 'E_NO_STALE_VALUE'
   | 'E_UNSUPPORTED'
   /** A codec could not decode a stored entry; through a cache it is a counted corrupt miss. */
   | 'E_CORRUPT_ENTRY'

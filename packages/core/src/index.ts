@@ -50,6 +50,7 @@ export {
   isCacheError,
   StoreTimeoutError,
 } from './errors.js';
+export type { BatchFetchContext, BatchFetcher, BatchResult } from './flight/batch-result.js';
 export type { FetchContext, Fetcher } from './flight/types.js';
 export {
   assertValidKey,

@@ -4,6 +4,7 @@ import { createScope } from '../config/scope.js';
 import { Entries } from '../entry/entries.js';
 import { TagVersions } from '../entry/tags.js';
 import { CacheError } from '../errors.js';
+import type { BatchFetcher } from '../flight/batch-result.js';
 import { Coalescer } from '../flight/coalescer.js';
 import type { CacheContext } from '../flight/context.js';
 import { getOrSet } from '../flight/get-or-set.js';
@@ -25,6 +26,7 @@ import {
 import { capabilitiesOf } from '../store/store.js';
 import { settleWithin } from '../support/deadline.js';
 import { type BucketConfigs, Domain, type DomainConfig } from './domain.js';
+import { getManyOrSetValues } from './many-or-set.js';
 import { type MemoizeOptions, memoize } from './memoize.js';
 import {
   type GetOrSetOptions,
@@ -266,6 +268,33 @@ export class Cache {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * The values of many keys, aligned with `keys` (`undefined` for a miss): one store read for all
+   * of them, then ONE call of `batchFetcher(missingKeys, { signal })` for the keys that missed,
+   * are not being fetched already in this process (those are joined) and are not leased by
+   * another process (those are waited for, then read). It returns a Map from key to value or an
+   * array aligned with its keys; keys it leaves out are misses. Each value is stored on its own.
+   *
+   * @example
+   * const products = await cache.getManyOrSet(ids.map((id) => `catalog:product:${id}`), async (keys) =>
+   *   new Map((await api.products(keys.map(idOf))).map((p) => [`catalog:product:${p.id}`, p])));
+   */
+  getManyOrSet<T>(
+    keys: readonly string[],
+    batchFetcher: BatchFetcher<string, T>,
+    options?: GetOrSetOptions<T>,
+  ): Promise<Array<T | undefined>> {
+    const context = this.#context;
+    return getManyOrSetValues(
+      context,
+      context.defaultScope,
+      keys,
+      batchFetcher as BatchFetcher<unknown, unknown>,
+      options as GetOrSetOptions<never>,
+      (key) => context.fullKey(key),
+    ) as Promise<Array<T | undefined>>;
   }
 
   /** Every entry depending on any of these tags misses, on every instance. One round trip. */

@@ -3,12 +3,14 @@ import { type Duration, parseDuration } from '../config/duration.js';
 import { createScope, type Scope } from '../config/scope.js';
 import type { Strategy } from '../config/strategies.js';
 import { CacheError } from '../errors.js';
+import type { BatchFetcher } from '../flight/batch-result.js';
 import type { CacheContext } from '../flight/context.js';
 import { getOrSet } from '../flight/get-or-set.js';
 import type { Fetcher } from '../flight/types.js';
 import { cacheKey, escapeGlob, type KeySegment } from '../keys/keys.js';
 import { publish } from '../observe/events.js';
 import type { BucketMetrics, BucketStats } from '../observe/metrics.js';
+import { getManyOrSetValues } from './many-or-set.js';
 import {
   type GetOrSetOptions,
   invalidateKeys,
@@ -103,6 +105,26 @@ export class Bucket<T> {
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * The values of many ids, aligned with `ids` (`undefined` for a miss), with ONE call of
+   * `batchFetcher(missingIds, { signal })` for the ids that missed (see `Cache.getManyOrSet`). It
+   * gets and returns ids, not keys: a Map from id to value, or an array aligned with its ids.
+   */
+  getManyOrSet<V extends T = T, I extends BucketId = BucketId>(
+    ids: readonly I[],
+    batchFetcher: BatchFetcher<I, V>,
+    options?: GetOrSetOptions<V>,
+  ): Promise<Array<Resolved<T, V> | undefined>> {
+    return getManyOrSetValues(
+      this.#context,
+      this.#scope,
+      ids,
+      batchFetcher as BatchFetcher<unknown, unknown>,
+      options as GetOrSetOptions<never>,
+      (id) => this.#fullKey(id as BucketId),
+    ) as Promise<Array<Resolved<T, V> | undefined>>;
   }
 
   /** Drops one entry; resolves to whether it existed. One invalidation. */

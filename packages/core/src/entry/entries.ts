@@ -12,7 +12,7 @@ import { checkSnapshot, type TagToken, type TagVersions } from './tags.js';
 /** The result of reading one entry. Hot-path outcomes without a value are shared constants. */
 export type ReadOutcome =
   | { readonly kind: 'fresh'; readonly value: unknown }
-  | { readonly kind: 'stale'; readonly value: unknown }
+  | { readonly kind: 'stale'; readonly value: unknown; readonly createdAt: number }
   | { readonly kind: 'miss' }
   | { readonly kind: 'corrupt' }
   | { readonly kind: 'error'; readonly error: CacheError };
@@ -175,7 +175,9 @@ export class Entries {
       if (!parsed.success) return CORRUPT;
       value = parsed.data;
     }
-    return freshness === 'fresh' ? { kind: 'fresh', value } : { kind: 'stale', value };
+    return freshness === 'fresh'
+      ? { kind: 'fresh', value }
+      : { kind: 'stale', value, createdAt: envelope.createdAt };
   }
 
   /**

@@ -11,8 +11,13 @@ export type FlightTags = { mode: 'none' } | { mode: 'static'; tags: readonly str
  */
 export class Flight {
   invalidated = false;
-  /** Tags invalidated while in flight: checked against derived tags once the value is known. */
+  /**
+   * Tags invalidated while in flight, whatever the flight's tag mode: checked against derived tags
+   * and tags the fetcher adds (`ctx.setTags`) once they are known.
+   */
   readonly invalidatedTags = new Set<string>();
+  /** Tags the fetcher added while running (`ctx.setTags`). */
+  readonly addedTags = new Set<string>();
   promise: Promise<unknown> | undefined;
   waiters = 0;
   /** The lease this flight holds, or is acquiring (set before the acquire is sent): close() releases it. */
@@ -55,6 +60,14 @@ export class Flight {
     this.#rejectCallers?.(error);
   }
 
+  /** Tags the fetcher says the value depends on: an invalidation of one of them already seen marks the flight. */
+  addTags(tags: readonly string[]): void {
+    for (const tag of tags) {
+      this.addedTags.add(tag);
+      if (this.invalidatedTags.has(tag)) this.invalidated = true;
+    }
+  }
+
   /** True when the value may be written, given the tags it turned out to depend on. */
   mayWrite(finalTags: readonly string[]): boolean {
     if (this.invalidated) return false;
@@ -79,8 +92,10 @@ export class Coalescer {
     return this.running.size;
   }
 
+  /** The flight a new caller of `key` may join: never one an invalidation has already marked. */
   find(key: string): Flight | undefined {
-    return this.flights.get(key);
+    const flight = this.flights.get(key);
+    return flight?.invalidated ? undefined : flight;
   }
 
   start(key: string, tags: FlightTags, share = true): Flight {
@@ -123,14 +138,19 @@ export class Coalescer {
   invalidateTags(tags: readonly string[]): void {
     this.epoch++;
     for (const flight of this.running) {
+      // Any fetcher may still add tags (ctx.setTags): the write is checked against these then.
+      for (const tag of tags) flight.invalidatedTags.add(tag);
+      if (tags.some((tag) => flight.addedTags.has(tag))) {
+        this.invalidate(flight);
+        continue;
+      }
       if (flight.tags.mode === 'none') continue;
       if (flight.tags.mode === 'static') {
         if (flight.tags.tags.some((tag) => tags.includes(tag))) this.invalidate(flight);
         continue;
       }
-      // Derived tags are unknown until the value arrives: remember what was invalidated, and keep
-      // new callers from joining a fetch that may turn out to be stale.
-      for (const tag of tags) flight.invalidatedTags.add(tag);
+      // Derived tags are unknown until the value arrives: keep new callers from joining a fetch
+      // that may turn out to be stale.
       this.detach(flight);
     }
   }

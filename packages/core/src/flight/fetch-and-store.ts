@@ -6,6 +6,7 @@ import { publish, traceFlight } from '../observe/events.js';
 import type { Flight } from './coalescer.js';
 import type { CacheContext } from './context.js';
 import type { FetchJob } from './fetch-job.js';
+import { type FetchDirectives, FetcherControl, NOT_MODIFIED } from './fetcher-control.js';
 import { eventOf, flightMessage, recordDroppedWrites } from './record.js';
 import { runFetcher } from './run-fetcher.js';
 import type { FlightOutcome, WritePlan } from './types.js';
@@ -19,59 +20,108 @@ export async function fetchAndStore(job: FetchJob, plan: WritePlan): Promise<Fli
   try {
     return await fetchThenWrite(job, plan);
   } finally {
-    const { context, flight } = job;
-    if (plan.kind === 'lease' && flight.leaseToken === plan.token) {
-      flight.leaseToken = undefined;
-      // A lease that cannot be released expires by itself; waiters are bounded by their own timeout.
-      await context.store.leases?.release(flight.key, plan.token).catch(() => {});
-    }
+    await releaseLease(job.context, job.flight, plan);
+  }
+}
+
+/** Gives up the lease a plan holds, unless its write consumed it. */
+export async function releaseLease(context: CacheContext, flight: Flight, plan: WritePlan): Promise<void> {
+  if (plan.kind === 'lease' && flight.leaseToken === plan.token) {
+    flight.leaseToken = undefined;
+    // A lease that cannot be released expires by itself; waiters are bounded by their own timeout.
+    await context.store.leases?.release(flight.key, plan.token).catch(() => {});
+  }
+}
+
+/** The tokens of the tags a call gives up front, or why they could not be had. */
+export interface StaticTagSnapshot {
+  readonly snapshot: Readonly<Record<string, string>> | undefined;
+  readonly error: unknown;
+}
+
+/**
+ * Static tags are snapshotted before the fetch: an invalidation during the fetch then changes a
+ * token the entry already recorded, so the write is stale for every process, not only this one.
+ */
+export async function snapshotStaticTags(
+  context: CacheContext,
+  request: WriteRequest,
+): Promise<StaticTagSnapshot> {
+  const staticTags = Array.isArray(request.tags) ? normalizeTags(request.tags) : [];
+  if (staticTags.length === 0) return { snapshot: undefined, error: undefined };
+  try {
+    return { snapshot: await context.tags.snapshot(staticTags), error: undefined };
+  } catch (error) {
+    return { snapshot: undefined, error };
   }
 }
 
 async function fetchThenWrite(job: FetchJob, plan: WritePlan): Promise<FlightOutcome> {
-  const { context, flight, scope, request, stale } = job;
-  // Static tags are snapshotted before the fetch: an invalidation during the fetch then changes
-  // a token the entry already recorded, so the write is stale for every process, not only this one.
-  const staticTags = Array.isArray(request.tags) ? normalizeTags(request.tags) : [];
-  let snapshot: Readonly<Record<string, string>> | undefined;
-  let snapshotError: unknown;
-  if (staticTags.length > 0) {
-    try {
-      snapshot = await context.tags.snapshot(staticTags);
-    } catch (error) {
-      snapshotError = error;
-    }
-  }
-
+  const { context, flight, scope, stale } = job;
+  const statics = await snapshotStaticTags(context, job.request);
+  const control = new FetcherControl(context, flight, stale, plan.kind !== 'none');
   let value: unknown;
   try {
     value = await traceFlight(
       'fetch',
       () => flightMessage(context, scope, flight),
-      () => runFetcher(job),
+      () => runFetcher(job, control),
     );
   } catch (error) {
     if (stale !== undefined) return { source: 'stale', value: stale.value, error };
     throw error;
   }
-  if (value === undefined) return { source: 'fetch', value };
+  // notModified() only returns when there is a stale value: keep it, with a new lifetime.
+  if (value === NOT_MODIFIED) value = stale?.value;
+  return storeFetched(job, plan, value, statics, control);
+}
 
+/**
+ * Writes a value the flight's fetch produced (unless undefined, skipped, or overtaken by an
+ * invalidation) and returns what its callers get. Tags known only now (derived from the value,
+ * or added by the fetcher) are checked against the invalidations the flight saw.
+ */
+export async function storeFetched(
+  job: Pick<FetchJob, 'context' | 'flight' | 'scope' | 'request'>,
+  plan: WritePlan,
+  value: unknown,
+  statics: StaticTagSnapshot,
+  directives: FetchDirectives,
+): Promise<FlightOutcome> {
+  const { context, flight, scope, request } = job;
+  if (value === undefined) return { source: 'fetch', value };
   // The value or its tags may be refused: the callers must know, and nothing is written.
   const prepared = prepareFetched(context, scope, flight.key, value);
-  const derivedTags =
-    typeof request.tags === 'function' ? deriveTags(request.tags, prepared.returned, scope) : [];
   const returned = prepared.returned;
-  if (plan.kind === 'none' || !flight.mayWrite(derivedTags)) return { source: 'fetch', value: returned };
+  const derivedTags = typeof request.tags === 'function' ? deriveTags(request.tags, returned, scope) : [];
+  const lateTags =
+    directives.tags.length === 0 ? derivedTags : [...new Set([...derivedTags, ...directives.tags])];
+  if (directives.skipped || plan.kind === 'none' || !flight.mayWrite(lateTags)) {
+    return { source: 'fetch', value: returned };
+  }
   try {
     // An entry written without the tags it depends on could never be invalidated by them.
-    if (snapshotError !== undefined) throw snapshotError;
-    const tags = derivedTags.length > 0 ? await context.tags.snapshot(derivedTags) : snapshot;
-    // Re-check: an invalidation may have landed while the derived tags were being snapshotted.
-    if (flight.mayWrite(derivedTags)) await write(context, flight, prepared.stored, request, tags, plan);
+    if (statics.error !== undefined) throw statics.error;
+    const added = await directives.tagSnapshot();
+    const derived = derivedTags.length > 0 ? await context.tags.snapshot(derivedTags) : undefined;
+    const tags = merge(statics.snapshot, added, derived);
+    // Re-check: an invalidation may have landed while the late tags were being snapshotted.
+    if (flight.mayWrite(lateTags)) {
+      const ttlMs = directives.ttlMs ?? request.ttlMs;
+      await write(context, flight, prepared.stored, { ...request, ttlMs }, tags, plan);
+    }
   } catch (error) {
     recordDroppedWrites(context, scope, flight.key, error);
   }
   return { source: 'fetch', value: returned };
+}
+
+function merge(
+  ...parts: Array<Readonly<Record<string, string>> | undefined>
+): Readonly<Record<string, string>> | undefined {
+  const present = parts.filter((part) => part !== undefined);
+  if (present.length <= 1) return present[0];
+  return Object.assign(Object.create(null), ...present);
 }
 
 async function write(

@@ -63,7 +63,7 @@ export function getOrSet<T>(
   );
 }
 
-function flightTagsOf(tags: TagsOption<unknown> | undefined): FlightTags {
+export function flightTagsOf(tags: TagsOption<unknown> | undefined): FlightTags {
   if (tags === undefined) return { mode: 'none' };
   if (typeof tags === 'function') return { mode: 'derived' };
   return tags.length === 0 ? { mode: 'none' } : { mode: 'static', tags };
@@ -82,7 +82,8 @@ async function runFlight(
     const outcome = known ?? (await context.entries.readFromStore(flight.key, scope));
     if (outcome.kind === 'fresh') return { source: 'cache', value: outcome.value };
     recordReadProblem(context, scope, flight.key, outcome);
-    const stale = outcome.kind === 'stale' ? { value: outcome.value } : undefined;
+    const stale =
+      outcome.kind === 'stale' ? { value: outcome.value, createdAt: outcome.createdAt } : undefined;
     const job: FetchJob = { context, flight, fetcher, scope, request, stale };
     if (context.lease === undefined || outcome.kind === 'error') {
       return await fetchAndStore(job, { kind: 'plain' });

@@ -1,3 +1,5 @@
+import type { Duration } from '../config/duration.js';
+
 /**
  * The shapes a read's flight is made of, apart from the code that runs one, so that the context,
  * the records and the flight's steps can share them without importing each other.
@@ -29,6 +31,8 @@ export interface FlightOutcome {
 /** An entry past its freshness but inside its grace window: served if the fetch fails. */
 export interface StaleEntry {
   readonly value: unknown;
+  /** When the entry was written (the cache clock's milliseconds). */
+  readonly createdAt: number;
 }
 
 /** What a fetcher receives. */
@@ -37,8 +41,30 @@ export interface FetchContext {
   readonly key: string;
   /** Aborted when the fetch times out or the cache closes: pass it to fetch/HTTP clients. */
   readonly signal: AbortSignal;
-  /** The stale value still inside its grace window, when there is one. */
+  /**
+   * The entry past its freshness but inside its grace window, with its age in ms (since it was
+   * written), or `undefined`. Holds what a conditional request needs (an ETag kept in the value).
+   */
+  readonly stale: { readonly value: unknown; readonly age: number } | undefined;
+  /** @deprecated use `stale?.value`. */
   readonly staleValue: unknown;
+  /** This value's fresh window, overriding the call's `ttl` (same strategy kind). */
+  setTtl(ttl: Duration): void;
+  /**
+   * Tags the value depends on, added to the call's tags. Call it as early as possible (before the
+   * upstream request when the tags are known from the key): across processes the value is
+   * protected from invalidations of these tags from this call on.
+   */
+  setTags(tags: readonly string[]): void;
+  /** The value the fetcher returns goes to its callers; nothing is stored. */
+  skip(): void;
+  /**
+   * `return ctx.notModified()`: the upstream says the stale value is still current. Callers get
+   * it and it is stored again with a new lifetime. Throws `E_NO_STALE_VALUE` when `stale` is
+   * undefined (the fetch then fails as if the fetcher had thrown it). It returns a marker the
+   * cache recognises; typed `never` so that `return ctx.notModified()` fits any fetcher.
+   */
+  notModified(): never;
 }
 
 export type Fetcher<T> = (context: FetchContext) => T | Promise<T>;

@@ -1,4 +1,6 @@
 import type { StoreInput } from '@org/cache-core';
+import { cacheAdaptiveFetcherTests } from './cache-adaptive.js';
+import { cacheBatchTests } from './cache-batch.js';
 import { defineCacheTest } from './cache-fixture.js';
 import { cacheFreshnessTests } from './cache-freshness.js';
 import { cachePatternTests } from './cache-patterns.js';
@@ -19,5 +21,7 @@ export function cacheContractSuite<Store extends StoreInput>(
     cacheValueTests(test);
     cacheFreshnessTests(test, subject.capabilities?.ttl === true);
     cachePatternTests(test);
+    cacheAdaptiveFetcherTests(test);
+    cacheBatchTests(test);
   });
 }
