@@ -114,6 +114,30 @@ const operations = {
       finishedAt: Date.now(),
     };
   },
+  /**
+   * One getManyOrSet over `keys`: the batch fetcher INCRBYs `counterKey` by the number of keys it
+   * is asked (so the parent can sum keys fetched across processes), waits `delayMs`, and answers
+   * every key stamped with who fetched it.
+   */
+  async batch({ keys, fetch }) {
+    const asked = [];
+    const started = performance.now();
+    const values = await cache.getManyOrSet(keys, async (missing, { signal }) => {
+      asked.push(missing);
+      if (fetch.counterKey !== undefined)
+        await raw(['INCRBY', fetch.counterKey, String(missing.length)], fetch.counterKey);
+      send({ type: 'event', event: 'fetch-start', key: missing.join(','), name, at: Date.now() });
+      await new Promise((resolve, reject) => {
+        const timer = setTimeout(resolve, fetch.delayMs ?? 0);
+        signal.addEventListener('abort', () => {
+          clearTimeout(timer);
+          reject(signal.reason);
+        });
+      });
+      return missing.map((key) => ({ key, fetchedBy: name }));
+    });
+    return { values, asked, elapsedMs: performance.now() - started, stats: cache.stats().totals };
+  },
   async get({ key }) {
     return { value: await cache.get(key) };
   },

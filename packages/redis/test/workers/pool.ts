@@ -46,6 +46,14 @@ export interface BurstResult {
   finishedAt: number;
 }
 
+export interface BatchResult {
+  values: Array<{ key: string; fetchedBy: string } | undefined>;
+  /** The keys each batch fetcher call was asked. */
+  asked: string[][];
+  elapsedMs: number;
+  stats: { hits: number; misses: number; coalesced: number; fetches: number };
+}
+
 export interface WorkerEvent {
   type: 'event';
   event: 'fetch-start';
@@ -96,6 +104,11 @@ export class CacheWorker {
     timeoutMs?: number,
   ) {
     return this.request<BurstResult>('burst', { key, callers, fetch, options }, timeoutMs);
+  }
+
+  /** One getManyOrSet in the worker (see cache-worker.mjs `batch`). */
+  batch(keys: string[], fetch: Omit<FetchSpec, 'value'>, timeoutMs?: number) {
+    return this.request<BatchResult>('batch', { keys, fetch }, timeoutMs);
   }
 
   async get(key: string): Promise<unknown> {
