@@ -12,10 +12,11 @@ export type FlightTags = { mode: 'none' } | { mode: 'static'; tags: readonly str
 export class Flight {
   invalidated = false;
   /**
-   * Tags invalidated while in flight, whatever the flight's tag mode: checked against derived tags
-   * and tags the fetcher adds (`ctx.setTags`) once they are known.
+   * Tags invalidated while in flight, whatever the flight's tag mode, with the coalescer epoch of
+   * their last invalidation: checked against derived tags and tags the fetcher adds
+   * (`ctx.setTags`) once they are known.
    */
-  readonly invalidatedTags = new Set<string>();
+  readonly invalidatedTags = new Map<string, number>();
   /** Tags the fetcher added while running (`ctx.setTags`). */
   readonly addedTags = new Set<string>();
   promise: Promise<unknown> | undefined;
@@ -66,6 +67,18 @@ export class Flight {
       this.addedTags.add(tag);
       if (this.invalidatedTags.has(tag)) this.invalidated = true;
     }
+  }
+
+  /**
+   * True when one of these tags was invalidated at or before `epoch`: a caller that joined at
+   * that epoch asked after the invalidation, so the value (which depends on the tag) is not for it.
+   */
+  invalidatedBy(tags: readonly string[], epoch: number): boolean {
+    for (const tag of tags) {
+      const at = this.invalidatedTags.get(tag);
+      if (at !== undefined && at <= epoch) return true;
+    }
+    return false;
   }
 
   /** True when the value may be written, given the tags it turned out to depend on. */
@@ -139,7 +152,7 @@ export class Coalescer {
     this.epoch++;
     for (const flight of this.running) {
       // Any fetcher may still add tags (ctx.setTags): the write is checked against these then.
-      for (const tag of tags) flight.invalidatedTags.add(tag);
+      for (const tag of tags) flight.invalidatedTags.set(tag, this.epoch);
       if (tags.some((tag) => flight.addedTags.has(tag))) {
         this.invalidate(flight);
         continue;

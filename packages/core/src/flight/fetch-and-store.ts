@@ -96,9 +96,11 @@ export async function storeFetched(
   const derivedTags = typeof request.tags === 'function' ? deriveTags(request.tags, returned, scope) : [];
   const lateTags =
     directives.tags.length === 0 ? derivedTags : [...new Set([...derivedTags, ...directives.tags])];
-  if (directives.skipped || plan.kind === 'none' || !flight.mayWrite(lateTags)) {
-    return { source: 'fetch', value: returned };
-  }
+  const outcome: FlightOutcome =
+    lateTags.length === 0
+      ? { source: 'fetch', value: returned }
+      : { source: 'fetch', value: returned, lateTags };
+  if (directives.skipped || plan.kind === 'none' || !flight.mayWrite(lateTags)) return outcome;
   try {
     // An entry written without the tags it depends on could never be invalidated by them.
     if (statics.error !== undefined) throw statics.error;
@@ -113,7 +115,7 @@ export async function storeFetched(
   } catch (error) {
     recordDroppedWrites(context, scope, flight.key, error);
   }
-  return { source: 'fetch', value: returned };
+  return outcome;
 }
 
 function merge(

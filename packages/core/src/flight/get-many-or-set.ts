@@ -66,7 +66,16 @@ export function getManyOrSet(call: BatchCall, keys: readonly BatchKey[]): Array<
     if (running?.promise !== undefined) {
       running.waiters++;
       scope.metrics.coalesced++;
-      answers.push(running.promise as Promise<FlightOutcome>);
+      const joinedAt = context.coalescer.epoch;
+      // As getOrSet's joiners: a value depending on a tag invalidated before this batch joined is
+      // not for it; that key is asked again, on its own.
+      answers.push(
+        (running.promise as Promise<FlightOutcome>).then((outcome) =>
+          outcome.lateTags !== undefined && running.invalidatedBy(outcome.lateTags, joinedAt)
+            ? askAgain(call, item)
+            : outcome,
+        ),
+      );
       continue;
     }
     const member = startMember(context, item, request);
@@ -76,6 +85,12 @@ export function getManyOrSet(call: BatchCall, keys: readonly BatchKey[]): Array<
   }
   if (toRead.length > 0 || known.size > 0) void runBatch(call, toRead, known);
   return answers;
+}
+
+function askAgain(call: BatchCall, item: BatchKey): Promise<FlightOutcome> {
+  const member = startMember(call.context, item, call.request);
+  void runBatch(call, [member], new Map());
+  return member.flight.promise as Promise<FlightOutcome>;
 }
 
 function startMember(context: CacheContext, item: BatchKey, request: WriteRequest): Member {

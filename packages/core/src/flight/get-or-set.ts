@@ -28,22 +28,7 @@ export function getOrSet<T>(
     recordHit(context, scope, key);
     return Promise.resolve(fast.value as T);
   }
-  const running = context.coalescer.find(key);
-  let shared: Promise<FlightOutcome>;
-  if (running?.promise !== undefined) {
-    running.waiters++;
-    scope.metrics.coalesced++;
-    const joined = running.promise as Promise<FlightOutcome>;
-    shared = traceFlight(
-      'coalesced',
-      () => flightMessage(context, scope, running),
-      () => joined,
-    );
-  } else {
-    const flight = context.coalescer.start(key, flightTagsOf(request.tags));
-    shared = flight.run(runFlight(context, flight, fetcher, scope, request, fast));
-    flight.promise = shared;
-  }
+  const shared = flightOutcome(context, key, fetcher, scope, request, fast);
   // Every caller is counted once: a hit when the flight found the entry, a miss otherwise
   // (fetched here or by another process, stale, or failed), so hits + misses = calls.
   return shared.then(
@@ -60,6 +45,41 @@ export function getOrSet<T>(
       recordMiss(context, scope, key);
       throw error;
     },
+  );
+}
+
+/**
+ * What the key's flight answers this caller: the flight it joins, or one it starts. A joiner that
+ * came after an invalidation of a tag the value turned out to depend on (a tag the fetcher added
+ * with ctx.setTags, or derived) asks again: that value predates the invalidation it saw.
+ */
+function flightOutcome<T>(
+  context: CacheContext,
+  key: string,
+  fetcher: Fetcher<T>,
+  scope: Scope,
+  request: WriteRequest,
+  fast: ReadOutcome | undefined,
+): Promise<FlightOutcome> {
+  const running = context.coalescer.find(key);
+  if (running?.promise === undefined) {
+    const flight = context.coalescer.start(key, flightTagsOf(request.tags));
+    const shared = flight.run(runFlight(context, flight, fetcher, scope, request, fast));
+    flight.promise = shared;
+    return shared;
+  }
+  running.waiters++;
+  scope.metrics.coalesced++;
+  const joinedAt = context.coalescer.epoch;
+  const joined = running.promise as Promise<FlightOutcome>;
+  return traceFlight(
+    'coalesced',
+    () => flightMessage(context, scope, running),
+    () => joined,
+  ).then((outcome) =>
+    outcome.lateTags !== undefined && running.invalidatedBy(outcome.lateTags, joinedAt)
+      ? flightOutcome(context, key, fetcher, scope, request, undefined)
+      : outcome,
   );
 }
 

@@ -26,6 +26,8 @@ export interface FlightOutcome {
   readonly value: unknown;
   /** For `stale`: the fetch error the stale value stands in for. */
   readonly error?: unknown;
+  /** For `fetch`: the tags known only once the value was (derived, or added by the fetcher). */
+  readonly lateTags?: readonly string[];
 }
 
 /** An entry past its freshness but inside its grace window: served if the fetch fails. */
