@@ -72,6 +72,46 @@ describe('the plain cache API', () => {
     });
   });
 
+  it('types the adaptive context: stale, setTtl, setTags, skip, notModified', () => {
+    expectTypeOf(
+      cache.getOrSet('k', async (context) => {
+        expectTypeOf(context.stale).toEqualTypeOf<
+          { readonly value: unknown; readonly age: number } | undefined
+        >();
+        context.setTtl('10s');
+        context.setTags(['product:1']);
+        if (context.stale !== undefined) return context.notModified();
+        context.skip();
+        return { etag: 'a' };
+      }),
+    ).toEqualTypeOf<Promise<{ etag: string }>>();
+    // @ts-expect-error a ttl is a Duration
+    cache.getOrSet('k', (context) => context.setTtl(true));
+  });
+
+  it('types getManyOrSet as values aligned with the keys, from a Map or an array', () => {
+    expectTypeOf(
+      cache.getManyOrSet(['a', 'b'], async (keys) => {
+        expectTypeOf(keys).toEqualTypeOf<string[]>();
+        return new Map(keys.map((key) => [key, { key }]));
+      }),
+    ).toEqualTypeOf<Promise<Array<{ key: string } | undefined>>>();
+    expectTypeOf(
+      cache.getManyOrSet(['a'], (keys, { signal }) => {
+        expectTypeOf(signal).toEqualTypeOf<AbortSignal>();
+        return keys.map(() => 1);
+      }),
+    ).toEqualTypeOf<Promise<Array<number | undefined>>>();
+    expectTypeOf(
+      orders.buckets.summaries.getManyOrSet(['acc1', 'acc2'], async (ids) => {
+        expectTypeOf(ids).toEqualTypeOf<string[]>();
+        return ids.map(() => [{ id: 'o1', total: 1 }]);
+      }),
+    ).toEqualTypeOf<Promise<Array<OrderSummary[] | undefined>>>();
+    // @ts-expect-error the result is a Map or an array
+    cache.getManyOrSet(['a'], async () => ({ a: 1 }));
+  });
+
   it('types tags functions with the value', () => {
     cache.getOrSet('k', async () => ({ productIds: ['A'] }), {
       tags: (value) => {

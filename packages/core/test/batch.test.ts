@@ -59,7 +59,7 @@ describe('bucket.getManyOrSet', () => {
     assert.deepEqual(byArrayId, [{ id: 9, name: 'sub' }]);
     assert.deepEqual(await catalog.buckets.product.get(['a', 'b']), { id: 9, name: 'sub' });
     await assertRejectsWith(
-      () => catalog.buckets.product.getManyOrSet([4], async () => [{ id: 'not a number' }]),
+      () => catalog.buckets.product.getManyOrSet([4], async () => [{ id: 'not a number' } as never]),
       'E_INVALID_VALUE',
     );
   });

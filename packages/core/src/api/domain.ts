@@ -52,6 +52,9 @@ export type Resolved<T, V> = unknown extends T ? V : T;
 /** `'001'`, `42`, or `['acc_001', 'jp']` for subkeys (`orders:summaries:acc_001:jp`). */
 export type BucketId = KeySegment | readonly KeySegment[];
 
+/** The ids a batch fetcher gets: `string[]` for `['a', 'b']`, not `('a' | 'b')[]`. */
+export type WidenedId<I> = I extends string ? string : I extends number ? number : I;
+
 const namePattern = /^[A-Za-z0-9_.-]+$/;
 
 /** One kind of entry in a domain: keys `domain:bucket:id[:subkey]`, with its own strategy and metrics. */
@@ -114,7 +117,7 @@ export class Bucket<T> {
    */
   getManyOrSet<V extends T = T, I extends BucketId = BucketId>(
     ids: readonly I[],
-    batchFetcher: BatchFetcher<I, V>,
+    batchFetcher: BatchFetcher<WidenedId<I>, V>,
     options?: GetOrSetOptions<V>,
   ): Promise<Array<Resolved<T, V> | undefined>> {
     return getManyOrSetValues(

@@ -2,9 +2,10 @@ import { CacheError } from '../errors.js';
 
 /**
  * What a batch fetcher returns: a Map from the key (or bucket id) it was given to its value, or an
- * array aligned with the keys it was given. A key left out (or `undefined`) is a miss.
+ * array aligned with the keys it was given. A key left out (or `undefined`) is a miss. A Map's
+ * keys are compared as keys, not by identity: for a bucket, `42` and `'42'` name one id.
  */
-export type BatchResult<K, T> = ReadonlyMap<K, T | undefined> | ReadonlyArray<T | undefined>;
+export type BatchResult<T> = ReadonlyMap<unknown, T | undefined> | ReadonlyArray<T | undefined>;
 
 /** What a batch fetcher receives besides its keys. */
 export interface BatchFetchContext {
@@ -15,7 +16,7 @@ export interface BatchFetchContext {
 export type BatchFetcher<K, T> = (
   keys: K[],
   context: BatchFetchContext,
-) => BatchResult<K, T> | Promise<BatchResult<K, T>>;
+) => BatchResult<T> | Promise<BatchResult<T>>;
 
 /**
  * The values a batch fetcher returned, by full key, for the keys it was asked. A Map's keys go
