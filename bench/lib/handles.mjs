@@ -10,6 +10,7 @@ export function cacheHandle(cache, teardown = () => cache.close()) {
     get: (key) => cache.get(key),
     set: (key, value) => cache.set(key, value),
     getOrSet: (key, fetcher) => cache.getOrSet(key, fetcher),
+    loadPage: (keys, fetchMany) => cache.getManyOrSet(keys, fetchMany),
     teardown,
   };
 }
@@ -22,5 +23,22 @@ export function handWrittenGetOrSet(get, set) {
     const value = await fetcher();
     await set(key, value);
     return value;
+  };
+}
+
+/**
+ * A batch get-or-set as an application writes it over a multi-get and a multi-set (cache-manager
+ * has mget/mset but no batch wrap): one read, one upstream call for the misses, one write. No
+ * coalescing with concurrent loads and no protection against stale writes: just the round trips.
+ */
+export function handWrittenLoadPage(getMany, setMany) {
+  return async (keys, fetchMany) => {
+    const values = await getMany(keys);
+    const missing = keys.filter((_, index) => values[index] === undefined);
+    if (missing.length === 0) return values;
+    const fetched = await fetchMany(missing);
+    await setMany(missing.map((key, index) => ({ key, value: fetched[index] })));
+    const byKey = new Map(missing.map((key, index) => [key, fetched[index]]));
+    return keys.map((key, index) => values[index] ?? byKey.get(key));
   };
 }

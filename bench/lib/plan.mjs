@@ -46,6 +46,7 @@ export const SCENARIOS = [
   'cdc-latency',
   'codecs',
   'instrumentation-overhead',
+  'batch-page',
 ];
 
 /**

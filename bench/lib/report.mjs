@@ -30,6 +30,11 @@ const COLUMNS = [
     title: 'instrumentCache() get / getOrSet hit vs plain: no SDK, SDK reader',
     cell: overheadCell,
   },
+  {
+    scenario: 'batch-page',
+    title: '100-key page, 50% cached: upstream calls, wall; batch / 100 getOrSet',
+    cell: batchPageCell,
+  },
 ];
 
 export function formatRate(value) {
@@ -83,6 +88,13 @@ function overheadCell(row) {
   const pair = (path) =>
     `${path} ${formatRate(f[`${path}PlainOpsPerSec`])}: ${f[`${path}NoSdkRatio`].toFixed(2)}x, ${f[`${path}SdkRatio`].toFixed(2)}x`;
   return `${pair('get')}; ${pair('getOrSet')}`;
+}
+
+function batchPageCell(row) {
+  const f = row.figures;
+  const singles = `${f.singlesUpstreamCalls} calls, ${f.singlesWallMs.toFixed(1)} ms`;
+  if (f.batchWallMs === undefined) return `no batch load / ${singles}`;
+  return `${f.batchUpstreamCalls} call(s), ${f.batchWallMs.toFixed(1)} ms / ${singles} (${f.speedup.toFixed(1)}x)`;
 }
 
 function heapCell(row) {

@@ -1,5 +1,6 @@
 import { createKeyv } from '@keyv/redis';
 import { createCache } from 'cache-manager';
+import { handWrittenLoadPage } from '../lib/handles.mjs';
 
 /** cache-manager 7 on Redis as its README shows: one store from @keyv/redis's createKeyv(). */
 export default {
@@ -17,6 +18,10 @@ export default {
       get: (key) => cache.get(key),
       set: (key, value) => cache.set(key, value, ctx.ttlMs),
       getOrSet: (key, fetcher) => cache.wrap(key, fetcher, ctx.ttlMs),
+      loadPage: handWrittenLoadPage(
+        (keys) => cache.mget(keys),
+        (entries) => cache.mset(entries.map((entry) => ({ ...entry, ttl: ctx.ttlMs }))),
+      ),
       teardown: () => cache.disconnect(),
     };
   },
