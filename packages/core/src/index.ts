@@ -15,6 +15,7 @@ export {
   type DomainConfig,
   type DomainStats,
   type Resolved,
+  type WidenedId,
 } from './api/domain.js';
 export type { MemoizeOptions } from './api/memoize.js';
 export type { GetOrSetOptions, SetOptions } from './api/operations.js';
