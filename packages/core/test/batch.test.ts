@@ -1,25 +1,20 @@
-import { type BatchFetcher, createCache, isCacheError, ttl } from '@org/cache-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { type BatchFetcher, isCacheError, ttl } from '@org/cache-core';
+import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
+import { closedAfterEachTest } from './support/open-caches.js';
 import { deferred, flush, leasingStore } from './support/stores.js';
 
 /**
  * getManyOrSet beyond the store contract (testing's cache-batch.ts runs that on every store):
  * buckets, the split between in-process flights and other processes' leases, close().
  */
-const caches: Array<ReturnType<typeof createCache>> = [];
-function open(options: Partial<Parameters<typeof createCache>[0]> = {}) {
-  const cache = createCache({ store: new Map(), prefix: 'bff', ...options });
-  caches.push(cache);
-  return cache;
-}
-afterEach(async () => {
-  await Promise.all(caches.splice(0).map((cache) => cache.close()));
-});
+const open = closedAfterEachTest();
 
+// The bucket test below reads like the store contract's (node:assert style), with vitest's expect.
 const assert = {
-  deepEqual: (actual: unknown, expected: unknown, _message?: string) => expect(actual).toEqual(expected),
-  equal: (actual: unknown, expected: unknown, _message?: string) => expect(actual).toBe(expected),
+  deepEqual: (actual: unknown, expected: unknown, message?: string) =>
+    expect(actual, message).toEqual(expected),
+  equal: (actual: unknown, expected: unknown, message?: string) => expect(actual, message).toBe(expected),
 };
 const assertRejectsWith = async (call: () => Promise<unknown>, code: string) => {
   const error = await call().then(

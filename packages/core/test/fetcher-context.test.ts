@@ -1,5 +1,5 @@
-import { createCache } from '@org/cache-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closedAfterEachTest } from './support/open-caches.js';
 import { deferred, flush, leasingStore } from './support/stores.js';
 
 /**
@@ -7,15 +7,7 @@ import { deferred, flush, leasingStore } from './support/stores.js';
  * every store): tags a fetcher adds late against invalidations in this process, and the joiners
  * that came in between.
  */
-const caches: Array<ReturnType<typeof createCache>> = [];
-function open(options: Partial<Parameters<typeof createCache>[0]> = {}) {
-  const cache = createCache({ store: new Map(), prefix: 'bff', ...options });
-  caches.push(cache);
-  return cache;
-}
-afterEach(async () => {
-  await Promise.all(caches.splice(0).map((cache) => cache.close()));
-});
+const open = closedAfterEachTest();
 
 describe('ctx.setTags and invalidations in flight', () => {
   it('a caller that joined after the tag was invalidated does not get the value; one that joined before does', async () => {
