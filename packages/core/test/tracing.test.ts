@@ -113,6 +113,31 @@ describe('the fetch tracing channel', () => {
     expect(seen[2]?.message.error).toBe(failure);
   });
 
+  it('traces a batch fetch once, naming the flight of every key it was asked', async () => {
+    const seen = listen<FetchTraceMessage>(cacheTracingChannels.fetch);
+    const joins = listen<FetchTraceMessage>(cacheTracingChannels.coalesced);
+    const subject = cache();
+    await subject.set('cached', 0);
+    const gate = deferred<void>();
+    const batch = callers.run('batch', () =>
+      subject.getManyOrSet(['cached', 'a', 'b'], async (keys) => {
+        await gate.promise;
+        return keys.map((key) => key.toUpperCase());
+      }),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    const joiner = subject.getOrSet('b', () => 'never');
+    gate.resolve();
+    expect(await batch).toEqual([0, 'A', 'B']);
+    expect(await joiner).toBe('B');
+    const starts = seen.filter((event) => event.phase === 'start');
+    expect(starts).toHaveLength(1);
+    expect(starts[0]?.caller).toBe('batch');
+    expect(starts[0]?.message.key).toBe(`${subject.prefix}:a`);
+    expect(starts[0]?.message.flights).toHaveLength(2);
+    expect(starts[0]?.message.flights).toContain(joins[0]?.message.flight);
+  });
+
   it('is not entered by a hit', async () => {
     const seen = listen<FetchTraceMessage>(cacheTracingChannels.fetch);
     const subject = cache();

@@ -60,10 +60,12 @@ export function registerSpans(tracer: Tracer, cacheName: string, level: SpanLeve
       );
       open.set(message, span);
       const spanContext = span.spanContext();
-      fetchOfFlight.set(message.flight, spanContext);
-      for (const waiter of waitingForFetch.get(message.flight) ?? [])
-        waiter.addLink({ context: spanContext });
-      waitingForFetch.delete(message.flight);
+      // A batch fetch (getManyOrSet) is one span for the flights of all the keys it was asked.
+      for (const flight of message.flights ?? [message.flight]) {
+        fetchOfFlight.set(flight, spanContext);
+        for (const waiter of waitingForFetch.get(flight) ?? []) waiter.addLink({ context: spanContext });
+        waitingForFetch.delete(flight);
+      }
     },
     end: ignore,
     asyncStart: ignore,

@@ -117,6 +117,29 @@ describe('instrumentCache spans', () => {
     });
   }
 
+  it('opens one fetch span for a getManyOrSet batch, and links a getOrSet caller of any of its keys to it', async () => {
+    const { detail, tracer } = setup({ store: memoryStore() });
+    let release: () => void = () => {};
+    const upstream = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const batch = inRequest(tracer, 'page', () =>
+      detail.getManyOrSet(['1', '2', '3'], async (ids) => {
+        await upstream;
+        return ids.map(Number);
+      }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const joiner = inRequest(tracer, 'single', () => detail.getOrSet('3', () => -1));
+    release();
+    expect(await batch).toEqual([1, 2, 3]);
+    expect(await joiner).toBe(3);
+    const fetch = only('cache.fetch');
+    expect(fetch.parentSpanContext?.spanId).toBe(only('page').spanContext().spanId);
+    const wait = only('cache.coalesced');
+    expect(wait.links.map((link) => link.context.spanId)).toEqual([fetch.spanContext().spanId]);
+  });
+
   it("opens store operation spans only with spans: 'all'", async () => {
     const fetchesOnly = setup({ store: asyncStore() });
     await inRequest(fetchesOnly.tracer, 'request', () => fetchesOnly.detail.getOrSet('1', () => 1));

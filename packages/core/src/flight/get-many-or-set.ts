@@ -1,6 +1,7 @@
 import type { Scope } from '../config/scope.js';
 import type { WriteRequest } from '../config/write-request.js';
 import type { ReadOutcome } from '../entry/entries.js';
+import { traceFlight } from '../observe/events.js';
 import { type BatchFetcher, valuesByKey } from './batch-result.js';
 import type { Flight } from './coalescer.js';
 import type { CacheContext } from './context.js';
@@ -8,7 +9,7 @@ import { decideFetcher, tryLease } from './cross-process.js';
 import { releaseLease, snapshotStaticTags, storeFetched } from './fetch-and-store.js';
 import { NO_DIRECTIVES } from './fetcher-control.js';
 import { flightTagsOf } from './get-or-set.js';
-import { recordReadProblem } from './record.js';
+import { flightMessage, recordReadProblem } from './record.js';
 import { runWithDeadline } from './run-fetcher.js';
 import type { FlightOutcome, StaleEntry, WritePlan } from './types.js';
 
@@ -203,22 +204,22 @@ async function fetchGroup(call: BatchCall, members: Member[]): Promise<void> {
     const statics = await snapshotStaticTags(context, request);
     let values: Map<string, unknown>;
     try {
-      values = await runWithDeadline(
-        context,
-        scope,
-        members.map((member) => member.flight),
-        request.fetchTimeoutMs,
-        async (signal) => {
-          const result = await call.fetcher(
-            members.map((member) => member.item.handle),
-            Object.freeze({ signal }),
-          );
-          return valuesByKey(
-            result,
-            members.map((member) => member.item.key),
-            call.fullKeyOf,
-          );
-        },
+      const flights = members.map((member) => member.flight);
+      values = await traceFlight(
+        'fetch',
+        () => ({ ...flightMessage(context, scope, flights[0] as Flight), flights }),
+        () =>
+          runWithDeadline(context, scope, flights, request.fetchTimeoutMs, async (signal) => {
+            const result = await call.fetcher(
+              members.map((member) => member.item.handle),
+              Object.freeze({ signal }),
+            );
+            return valuesByKey(
+              result,
+              members.map((member) => member.item.key),
+              call.fullKeyOf,
+            );
+          }),
       );
     } catch (error) {
       // Per key, as getOrSet: a stale value inside its grace stands in for the failed fetch.

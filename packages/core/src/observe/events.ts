@@ -45,6 +45,11 @@ export interface FetchTraceMessage {
   key: string;
   /** One object per fetch, shared by the fetch and the callers that joined it: an identity only. */
   flight: object;
+  /**
+   * For a batch fetch (`getManyOrSet`): the flight of every key it was asked (`flight` and `key`
+   * are the first's), so callers that joined any of them can be linked to its one trace.
+   */
+  flights?: readonly object[];
   /** Set by the channel when the fetch fails. */
   error?: unknown;
 }
