@@ -109,8 +109,8 @@ export async function storeFetched(
     const tags = merge(statics.snapshot, added, derived);
     // Re-check: an invalidation may have landed while the late tags were being snapshotted.
     if (flight.mayWrite(lateTags)) {
-      const ttlMs = directives.ttlMs ?? request.ttlMs;
-      await write(context, flight, prepared.stored, { ...request, ttlMs }, tags, plan);
+      const chosen = directives.ttlMs === undefined ? request : { ...request, ttlMs: directives.ttlMs };
+      await write(context, flight, prepared.stored, chosen, tags, plan);
     }
   } catch (error) {
     recordDroppedWrites(context, scope, flight.key, error);

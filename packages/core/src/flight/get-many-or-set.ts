@@ -89,6 +89,7 @@ export function getManyOrSet(call: BatchCall, keys: readonly BatchKey[]): Array<
 }
 
 function askAgain(call: BatchCall, item: BatchKey): Promise<FlightOutcome> {
+  call.context.assertOpen(); // a closed cache starts no fetch
   const member = startMember(call.context, item, call.request);
   void runBatch(call, [member], new Map());
   return member.flight.promise as Promise<FlightOutcome>;

@@ -76,11 +76,11 @@ function flightOutcome<T>(
     'coalesced',
     () => flightMessage(context, scope, running),
     () => joined,
-  ).then((outcome) =>
-    outcome.lateTags !== undefined && running.invalidatedBy(outcome.lateTags, joinedAt)
-      ? flightOutcome(context, key, fetcher, scope, request, undefined)
-      : outcome,
-  );
+  ).then((outcome) => {
+    if (outcome.lateTags === undefined || !running.invalidatedBy(outcome.lateTags, joinedAt)) return outcome;
+    context.assertOpen(); // a closed cache starts no fetch
+    return flightOutcome(context, key, fetcher, scope, request, undefined);
+  });
 }
 
 export function flightTagsOf(tags: TagsOption<unknown> | undefined): FlightTags {
