@@ -31,6 +31,7 @@ export { type JsonValue, MAX_VALUE_DEPTH, parseUntrustedJson } from './codec/jso
 export { type Clock, coarseClock } from './config/clock.js';
 export { type Duration, type DurationUnit, MAX_TTL_MS, parseDuration } from './config/duration.js';
 export { type CacheEnv, loadCacheEnv } from './config/env.js';
+export type { FreshnessOptions } from './config/freshness.js';
 export type { BreakerSettings, CacheOptions } from './config/options.js';
 export {
   DEFAULT_SAFETY_TTL_MS,
@@ -38,6 +39,7 @@ export {
   eventDriven,
   type HybridOptions,
   hybrid,
+  type JitterOptions,
   type Strategy,
   type StrategyKind,
   ttl,

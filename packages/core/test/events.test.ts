@@ -56,6 +56,8 @@ describe('cache events on node:diagnostics_channel', () => {
       hit: 'org-cache:hit',
       miss: 'org-cache:miss',
       staleHit: 'org-cache:stale-hit',
+      softTimeout: 'org-cache:soft-timeout',
+      refresh: 'org-cache:refresh',
       fetch: 'org-cache:fetch',
       fetchError: 'org-cache:fetch-error',
       invalidate: 'org-cache:invalidate',

@@ -121,8 +121,7 @@ export class Cache {
       metrics.bucket(undefined, DEFAULT_BUCKET),
       resolved.strategy,
       undefined,
-      resolved.graceMs,
-      resolved.fetchTimeoutMs,
+      resolved.freshness,
     );
     this.#options = resolved;
     this.#driver = driver;
@@ -136,7 +135,7 @@ export class Cache {
       coalescer: new Coalescer(),
       metrics,
       defaultScope,
-      fetchTimeoutMs: resolved.fetchTimeoutMs,
+      fetchTimeoutMs: resolved.freshness.fetchTimeoutMs,
       lease: driver.leases === undefined ? undefined : resolved.lease,
       maxKeyBytes: resolved.maxKeyBytes,
       lifetime,
@@ -216,7 +215,7 @@ export class Cache {
     const scope = context.defaultScope;
     const prepared = entries.map((entry) => {
       const key = context.fullKey(entry?.key);
-      const request = resolveWrite(context, scope, entry as GetOrSetOptions<never>);
+      const request = resolveWrite(scope, entry as GetOrSetOptions<never>);
       const value = context.entries.prepare(entry.value, scope, key);
       return { key, request, value, tags: tagsFor(request.tags, value.returned) };
     });
@@ -227,13 +226,7 @@ export class Cache {
       const encoded = prepared.map(({ key, request, value, tags }) => {
         const own =
           tags.length > 0 ? Object.fromEntries(tags.map((tag) => [tag, snapshot[tag] as string])) : undefined;
-        const { stored, physicalTtlMs } = context.entries.encode(
-          key,
-          value.stored,
-          request.ttlMs,
-          request.graceMs,
-          own,
-        );
+        const { stored, physicalTtlMs } = context.entries.encode(key, value.stored, request, own);
         return { key, value: stored, ttlMs: physicalTtlMs };
       });
       await context.store.setMany(encoded);
@@ -263,7 +256,7 @@ export class Cache {
       const fullKey = context.fullKey(key);
       if (typeof fetcher !== 'function')
         throw new CacheError('E_INVALID_OPTION', 'getOrSet() needs a fetcher function');
-      const request = resolveWrite(context, context.defaultScope, options as GetOrSetOptions<never>);
+      const request = resolveWrite(context.defaultScope, options as GetOrSetOptions<never>);
       return getOrSet(context, fullKey, fetcher, context.defaultScope, request);
     } catch (error) {
       return Promise.reject(error);
@@ -357,7 +350,7 @@ export class Cache {
   domain<B extends BucketConfigs>(name: string, config: DomainConfig<B>): Domain<B> {
     if (this.#domains.has(name))
       throw new CacheError('E_INVALID_OPTION', `domain ${name} is already defined on this cache`);
-    const domain = new Domain(this.#context, name, config, this.#options.strategy, this.#options.graceMs);
+    const domain = new Domain(this.#context, name, config, this.#options.strategy, this.#options.freshness);
     this.#domains.set(name, domain as unknown as Domain<BucketConfigs>);
     return domain;
   }

@@ -1,5 +1,5 @@
 import type { ZodType, z } from 'zod';
-import { type Duration, parseDuration } from '../config/duration.js';
+import { type FreshnessOptions, type FreshnessSettings, resolveFreshness } from '../config/freshness.js';
 import { createScope, type Scope } from '../config/scope.js';
 import type { Strategy } from '../config/strategies.js';
 import { CacheError } from '../errors.js';
@@ -22,21 +22,20 @@ import {
 } from './operations.js';
 import { deleteByPattern, storePatternOf } from './pattern-ops.js';
 
-export interface BucketConfig<S extends ZodType = ZodType> {
+/** `grace`, `fetchTimeout`, `softTimeout` and `eagerRefresh` override the domain's. */
+export interface BucketConfig<S extends ZodType = ZodType> extends FreshnessOptions {
   /** Parses values on the way in (unknown fields stripped) and out (a failing entry is a counted miss). */
   schema?: S;
   /** Overrides the domain's strategy. */
   strategy?: Strategy;
-  /** Overrides the domain's grace window. */
-  grace?: Duration;
 }
 
 export type BucketConfigs = Record<string, BucketConfig>;
 
-export interface DomainConfig<B extends BucketConfigs> {
+/** `grace`, `fetchTimeout`, `softTimeout` and `eagerRefresh` default to the cache's. */
+export interface DomainConfig<B extends BucketConfigs> extends FreshnessOptions {
   /** Default strategy of the domain's buckets. Defaults to the cache's. */
   strategy?: Strategy;
-  grace?: Duration;
   buckets: B;
 }
 
@@ -103,7 +102,7 @@ export class Bucket<T> {
       const key = this.#fullKey(id);
       if (typeof fetcher !== 'function')
         throw new CacheError('E_INVALID_OPTION', 'getOrSet() needs a fetcher function');
-      const request = resolveWrite(this.#context, this.#scope, options as GetOrSetOptions<never>);
+      const request = resolveWrite(this.#scope, options as GetOrSetOptions<never>);
       return getOrSet(this.#context, key, fetcher, this.#scope, request) as Promise<Resolved<T, V>>;
     } catch (error) {
       return Promise.reject(error);
@@ -188,7 +187,7 @@ export class Domain<B extends BucketConfigs> {
     readonly name: string,
     config: DomainConfig<B>,
     cacheStrategy: Strategy,
-    cacheGraceMs: number,
+    cacheFreshness: FreshnessSettings,
   ) {
     assertName(name, 'domain');
     if (
@@ -203,17 +202,18 @@ export class Domain<B extends BucketConfigs> {
     // Domain-level invalidations (invalidateTags on the domain) are counted here.
     this.#metrics = context.metrics.bucket(name, '*');
     const domainStrategy = config.strategy ?? cacheStrategy;
-    const domainGrace =
-      config.grace === undefined ? cacheGraceMs : parseDuration(config.grace, `${name}.grace`);
+    const domainFreshness = resolveFreshness(cacheFreshness, config, name);
     const buckets: Record<string, Bucket<unknown>> = {};
     for (const [bucketName, bucket] of Object.entries(config.buckets)) {
       assertName(bucketName, `bucket of ${name}`);
+      if (typeof bucket !== 'object' || bucket === null) {
+        throw new CacheError('E_INVALID_OPTION', `bucket ${name}.${bucketName} needs a config object`);
+      }
       const scope = createScope(
         context.metrics.bucket(name, bucketName),
         bucket.strategy ?? domainStrategy,
         bucket.schema,
-        bucket.grace === undefined ? domainGrace : parseDuration(bucket.grace, `${name}.${bucketName}.grace`),
-        context.fetchTimeoutMs,
+        resolveFreshness(domainFreshness, bucket, `${name}.${bucketName}`),
       );
       buckets[bucketName] = new Bucket(context, name, bucketName, scope);
     }

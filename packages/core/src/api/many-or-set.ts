@@ -27,7 +27,7 @@ export async function getManyOrSetValues(
   const keys = handles.map(fullKeyOf);
   if (typeof fetcher !== 'function')
     throw new CacheError('E_INVALID_OPTION', 'getManyOrSet() needs a batch fetcher function');
-  const request = resolveWrite(context, scope, options);
+  const request = resolveWrite(scope, options);
   if (keys.length === 0) return [];
 
   const distinct = new Map<string, BatchKey>();

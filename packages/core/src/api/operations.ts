@@ -1,4 +1,5 @@
-import { type Duration, parseDuration, parseTimeout } from '../config/duration.js';
+import { type Duration, parseDuration } from '../config/duration.js';
+import { type FreshnessOptions, parseJitter, resolveFreshness } from '../config/freshness.js';
 import type { Scope } from '../config/scope.js';
 import type { TagsOption, WriteRequest } from '../config/write-request.js';
 import type { ReadOutcome } from '../entry/entries.js';
@@ -11,23 +12,20 @@ import { publish } from '../observe/events.js';
 export interface SetOptions<T = unknown> {
   /** Overrides the strategy's fresh window for this entry (same strategy kind). */
   ttl?: Duration;
+  /** Overrides the strategy's jitter: the fresh window is spread by up to +-this fraction, in [0, 1). */
+  jitter?: number;
   /** Tags this entry depends on, or a function deriving them from the value. */
   tags?: TagsOption<T>;
 }
 
-export interface GetOrSetOptions<T = unknown> extends SetOptions<T> {
-  /** Overrides the cache's fetcher deadline for this call. */
-  fetchTimeout?: Duration;
-  /** Overrides how long past freshness the entry may be served if its fetcher fails. */
-  grace?: Duration;
-}
+/**
+ * `grace`, `fetchTimeout`, `softTimeout` and `eagerRefresh` override the bucket's (or the cache's)
+ * for this call; see `FreshnessOptions`.
+ */
+export interface GetOrSetOptions<T = unknown> extends SetOptions<T>, FreshnessOptions {}
 
 /** Per-call options resolved against the scope's defaults; throws E_INVALID_OPTION. */
-export function resolveWrite(
-  context: CacheContext,
-  scope: Scope,
-  options: GetOrSetOptions<never> | undefined,
-): WriteRequest {
+export function resolveWrite(scope: Scope, options: GetOrSetOptions<never> | undefined): WriteRequest {
   if (options === undefined) return scope.defaults;
   if (typeof options !== 'object' || options === null)
     throw new CacheError('E_INVALID_OPTION', 'options must be an object');
@@ -38,14 +36,16 @@ export function resolveWrite(
   }
   const tags = options.tags;
   if (tags !== undefined && typeof tags !== 'function') normalizeTags(tags);
+  const freshness = resolveFreshness(scope, options, 'options');
   return {
     ttlMs,
-    graceMs: options.grace === undefined ? scope.graceMs : parseDuration(options.grace, 'grace'),
+    graceMs: freshness.graceMs,
     tags: tags as TagsOption<unknown> | undefined,
-    fetchTimeoutMs:
-      options.fetchTimeout === undefined
-        ? context.fetchTimeoutMs
-        : parseTimeout(options.fetchTimeout, 'fetchTimeout'),
+    fetchTimeoutMs: freshness.fetchTimeoutMs,
+    softTimeoutMs: freshness.softTimeoutMs,
+    eagerRefresh: freshness.eagerRefresh,
+    jitter:
+      options.jitter === undefined ? (scope.strategy.jitter ?? 0) : parseJitter(options.jitter, 'jitter'),
   };
 }
 
@@ -91,13 +91,13 @@ export async function writeValue(
   options: SetOptions<never> | undefined,
 ): Promise<void> {
   context.assertOpen();
-  const request = resolveWrite(context, scope, options);
+  const request = resolveWrite(scope, options);
   const prepared = context.entries.prepare(value, scope, key);
   const tags = tagsFor(request.tags, prepared.returned);
   context.coalescer.invalidateKeys([key]);
   try {
     const snapshot = tags.length > 0 ? await context.tags.snapshot(tags) : undefined;
-    await context.entries.write(key, prepared.stored, request.ttlMs, request.graceMs, snapshot);
+    await context.entries.write(key, prepared.stored, request, snapshot);
   } catch (error) {
     // A value the codec refuses (too large for it, say) is bad input, as in setMany: not a store failure.
     if (error instanceof CacheError && error.code === 'E_INVALID_VALUE') throw error;

@@ -6,6 +6,12 @@ import { DEFAULT_MAX_KEY_BYTES } from '../keys/keys.js';
 import type { StoreInput } from '../store/store.js';
 import { type Clock, coarseClock } from './clock.js';
 import { type Duration, parseDuration, parseTimeout } from './duration.js';
+import {
+  DEFAULT_FRESHNESS,
+  type FreshnessOptions,
+  type FreshnessSettings,
+  resolveFreshness,
+} from './freshness.js';
 import { isStrategy, type Strategy, ttl } from './strategies.js';
 
 export interface BreakerSettings {
@@ -15,7 +21,11 @@ export interface BreakerSettings {
   cooldown?: Duration;
 }
 
-export interface CacheOptions {
+/**
+ * `grace`, `fetchTimeout` (default 30 s), `softTimeout` and `eagerRefresh` (see `FreshnessOptions`)
+ * are the defaults of plain calls and of domains that do not set their own.
+ */
+export interface CacheOptions extends FreshnessOptions {
   /** Our stores, any keyv `KeyvStoreAdapter`, a `Keyv` instance or a `Map`. */
   store: StoreInput;
   /** Every key this cache touches starts with `${prefix}:`; pattern operations never leave it. Default `cache`. */
@@ -32,12 +42,8 @@ export interface CacheOptions {
    * event-loop time (see `coarseNow`); `{ now: Date.now }` for exact readings.
    */
   clock?: Clock;
-  /** How long past freshness an entry is kept, to be served if its fetcher fails. Default 0. */
-  grace?: Duration;
   /** Deadline for each store operation. Default 250 ms. */
   operationTimeout?: Duration;
-  /** Deadline for a fetcher; its `signal` is aborted then. Default 30 s; 0 = none. */
-  fetchTimeout?: Duration;
   breaker?: BreakerSettings;
   /** Physical lifetime of tag version tokens. Default 7 d; 0 = never expire. */
   tagTtl?: Duration;
@@ -60,9 +66,9 @@ export interface ResolvedOptions {
   name: string;
   strategy: Strategy;
   clock: Clock;
-  graceMs: number;
+  /** Grace, fetch and soft timeouts, eager refresh: what plain calls and domains inherit. */
+  freshness: FreshnessSettings;
   operationTimeoutMs: number;
-  fetchTimeoutMs: number;
   breaker: { failureThreshold: number; cooldownMs: number };
   tagTtlMs: number | undefined;
   maxKeyBytes: number;
@@ -88,6 +94,8 @@ const optionsSchema = z.object({
   grace: durationSchema,
   operationTimeout: durationSchema,
   fetchTimeout: durationSchema,
+  softTimeout: durationSchema,
+  eagerRefresh: z.union([z.number(), z.literal(false)]).optional(),
   breaker: z
     .object({ failureThreshold: z.number().int().min(1).optional(), cooldown: durationSchema })
     .strict()
@@ -138,9 +146,8 @@ export function resolveOptions(input: CacheOptions): ResolvedOptions {
     name: options.name ?? prefix,
     strategy: options.strategy ?? ttl('5m'),
     clock: options.clock ?? coarseClock,
-    graceMs: parseDuration((options.grace ?? 0) as Duration, 'grace'),
+    freshness: resolveFreshness(DEFAULT_FRESHNESS, options as FreshnessOptions, 'cache'),
     operationTimeoutMs,
-    fetchTimeoutMs: parseTimeout((options.fetchTimeout ?? '30s') as Duration, 'fetchTimeout'),
     breaker: {
       failureThreshold: options.breaker?.failureThreshold ?? 5,
       cooldownMs: parseTimeout((options.breaker?.cooldown ?? '1s') as Duration, 'breaker.cooldown'),

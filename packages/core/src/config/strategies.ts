@@ -1,5 +1,6 @@
 import { CacheError } from '../errors.js';
 import { type Duration, parseDuration } from './duration.js';
+import { parseJitter } from './freshness.js';
 
 export type StrategyKind = 'ttl' | 'eventDriven' | 'hybrid';
 
@@ -11,16 +12,30 @@ export interface Strategy {
   readonly kind: StrategyKind;
   /** Fresh window in ms; `null` = until invalidated (event-driven with safetyTtl 0). */
   readonly ttlMs: number | null;
+  /** Each stored fresh window is spread by up to +-this fraction of itself. Default 0. */
+  readonly jitter?: number;
 }
 
 export const DEFAULT_SAFETY_TTL_MS = 12 * 3_600_000;
 
-/** Entries expire `duration` after they are written. */
-export function ttl(duration: Duration): Strategy {
-  return Object.freeze({ kind: 'ttl', ttlMs: positive(duration, 'ttl()') });
+export interface JitterOptions {
+  /**
+   * Spreads each entry's lifetime by up to +-this fraction (0.1 = +-10%), in [0, 1), so entries
+   * written together do not expire, and are not refreshed, together. Default 0.
+   */
+  jitter?: number;
 }
 
-export interface EventDrivenOptions {
+/**
+ * Entries expire `duration` after they are written.
+ *
+ * @example ttl('10m', { jitter: 0.1 }) // each entry lives 9 to 11 minutes
+ */
+export function ttl(duration: Duration, options: JitterOptions = {}): Strategy {
+  return strategy('ttl', positive(duration, 'ttl()'), options, 'ttl()');
+}
+
+export interface EventDrivenOptions extends JitterOptions {
   /** Net for missed events: entries expire after this anyway. Default 12 h; `0` = never. */
   safetyTtl?: Duration;
 }
@@ -28,10 +43,10 @@ export interface EventDrivenOptions {
 /** Entries live until an event invalidates them, or until the safety TTL as a self-healing net. */
 export function eventDriven(options: EventDrivenOptions = {}): Strategy {
   const safety = parseDuration(options.safetyTtl ?? DEFAULT_SAFETY_TTL_MS, 'eventDriven({ safetyTtl })');
-  return Object.freeze({ kind: 'eventDriven', ttlMs: safety === 0 ? null : safety });
+  return strategy('eventDriven', safety === 0 ? null : safety, options, 'eventDriven()');
 }
 
-export interface HybridOptions {
+export interface HybridOptions extends JitterOptions {
   ttl: Duration;
 }
 
@@ -40,12 +55,7 @@ export function hybrid(options: HybridOptions): Strategy {
   if (typeof options !== 'object' || options === null || options.ttl === undefined) {
     throw new CacheError('E_INVALID_OPTION', 'hybrid() needs { ttl }');
   }
-  return Object.freeze({ kind: 'hybrid', ttlMs: positive(options.ttl, 'hybrid({ ttl })') });
-}
-
-/** A per-call `ttl` override: same kind, new fresh window. */
-export function withTtl(strategy: Strategy, duration: Duration): Strategy {
-  return { kind: strategy.kind, ttlMs: positive(duration, 'ttl') };
+  return strategy('hybrid', positive(options.ttl, 'hybrid({ ttl })'), options, 'hybrid()');
 }
 
 export function isStrategy(value: unknown): value is Strategy {
@@ -53,8 +63,17 @@ export function isStrategy(value: unknown): value is Strategy {
   const candidate = value as Strategy;
   return (
     (candidate.kind === 'ttl' || candidate.kind === 'eventDriven' || candidate.kind === 'hybrid') &&
-    (candidate.ttlMs === null || typeof candidate.ttlMs === 'number')
+    (candidate.ttlMs === null || typeof candidate.ttlMs === 'number') &&
+    (candidate.jitter === undefined || typeof candidate.jitter === 'number')
   );
+}
+
+function strategy(kind: StrategyKind, ttlMs: number | null, options: JitterOptions, what: string): Strategy {
+  if (typeof options !== 'object' || options === null) {
+    throw new CacheError('E_INVALID_OPTION', `${what} options must be an object`);
+  }
+  const jitter = options.jitter === undefined ? 0 : parseJitter(options.jitter, `${what} jitter`);
+  return Object.freeze(jitter === 0 ? { kind, ttlMs } : { kind, ttlMs, jitter });
 }
 
 function positive(duration: Duration, what: string): number {

@@ -7,4 +7,10 @@ export interface WriteRequest {
   graceMs: number;
   tags: TagsOption<unknown> | undefined;
   fetchTimeoutMs: number;
+  /** With a stale value at hand, how long callers wait for the fetch; `0` = until it ends. */
+  softTimeoutMs: number;
+  /** Fraction of the fresh window past which a hit starts a background refresh; `0` = never. */
+  eagerRefresh: number;
+  /** Fraction by which the fresh window is spread at write time (`ttlMs` +- up to `jitter * ttlMs`). */
+  jitter: number;
 }

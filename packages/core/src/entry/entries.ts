@@ -3,6 +3,7 @@ import { ENVELOPE_VERSION, type Envelope, freshnessAt, isEnvelope } from '../cod
 import type { Codec } from '../codec/json.js';
 import { type JsonValue, toJsonValue } from '../codec/json-value.js';
 import type { Clock } from '../config/clock.js';
+import { jittered } from '../config/freshness.js';
 import type { Scope } from '../config/scope.js';
 import { CacheError, isCacheError } from '../errors.js';
 import type { GuardedStore } from '../store/guarded-store.js';
@@ -11,11 +12,27 @@ import { checkSnapshot, type TagToken, type TagVersions } from './tags.js';
 
 /** The result of reading one entry. Hot-path outcomes without a value are shared constants. */
 export type ReadOutcome =
-  | { readonly kind: 'fresh'; readonly value: unknown }
-  | { readonly kind: 'stale'; readonly value: unknown; readonly createdAt: number }
+  | FreshOutcome
+  | StaleOutcome
   | { readonly kind: 'miss' }
   | { readonly kind: 'corrupt' }
   | { readonly kind: 'error'; readonly error: CacheError };
+
+/** A fresh entry, with its fresh window (by its writer's clock): where eager refresh starts. */
+export interface FreshOutcome {
+  readonly kind: 'fresh';
+  readonly value: unknown;
+  readonly createdAt: number;
+  readonly freshUntil: number | null;
+}
+
+/** An entry past its freshness, inside its grace window (until `livesUntil`). */
+export interface StaleOutcome {
+  readonly kind: 'stale';
+  readonly value: unknown;
+  readonly createdAt: number;
+  readonly livesUntil: number | null;
+}
 
 /**
  * Envelopes this module built for structured stores: frozen, so they cannot have changed since;
@@ -25,6 +42,14 @@ const ownEnvelopes = new WeakSet<object>();
 
 export const MISS: ReadOutcome = Object.freeze({ kind: 'miss' });
 const CORRUPT: ReadOutcome = Object.freeze({ kind: 'corrupt' });
+
+/** How long an entry lives: `ttlMs === null` = fresh until invalidated. */
+export interface EntryLifetime {
+  readonly ttlMs: number | null;
+  readonly graceMs: number;
+  /** Spread of the fresh window, in [0, 1): see `jittered`. */
+  readonly jitter: number;
+}
 
 /** A value checked and copied for storage, and the view of it callers get back. */
 export interface PreparedValue {
@@ -176,8 +201,8 @@ export class Entries {
       value = parsed.data;
     }
     return freshness === 'fresh'
-      ? { kind: 'fresh', value }
-      : { kind: 'stale', value, createdAt: envelope.createdAt };
+      ? { kind: 'fresh', value, createdAt: envelope.createdAt, freshUntil: envelope.freshUntil }
+      : { kind: 'stale', value, createdAt: envelope.createdAt, livesUntil: envelope.livesUntil };
   }
 
   /**
@@ -211,27 +236,28 @@ export class Entries {
     return { stored, returned };
   }
 
-  /** Writes an envelope. `ttlMs === null` = fresh until invalidated. */
+  /** Writes an envelope. */
   async write(
     key: string,
     value: JsonValue,
-    ttlMs: number | null,
-    graceMs: number,
+    lifetime: EntryLifetime,
     tags: Readonly<Record<string, string>> | undefined,
   ): Promise<void> {
-    const { stored, physicalTtlMs } = this.encode(key, value, ttlMs, graceMs, tags);
+    const { stored, physicalTtlMs } = this.encode(key, value, lifetime, tags);
     await this.store.set(key, stored, physicalTtlMs);
   }
 
   encode(
     key: string,
     value: JsonValue,
-    ttlMs: number | null,
-    graceMs: number,
+    lifetime: EntryLifetime,
     tags: Readonly<Record<string, string>> | undefined,
   ): { stored: unknown; physicalTtlMs: number | undefined } {
     const now = this.clock.now();
-    const freshUntil = ttlMs === null ? null : now + ttlMs;
+    const { ttlMs, graceMs } = lifetime;
+    // Jitter spreads the fresh window only: the grace after it, and so the eager-refresh point
+    // (a fraction of the window), move with it.
+    const freshUntil = ttlMs === null ? null : now + jittered(ttlMs, lifetime.jitter);
     const livesUntil = freshUntil === null ? null : freshUntil + graceMs;
     const envelope: Envelope =
       tags === undefined || Object.keys(tags).length === 0

@@ -27,20 +27,57 @@ export class Flight {
   fetchController: AbortController | undefined;
   /** Set by close(): nothing more may start for this flight. */
   closedBy: Error | undefined;
+  /**
+   * Set when the callers were answered early (a stale value at the soft timeout) while the work
+   * goes on: until this instant (cache clock) new callers get that answer too; `null` = no end.
+   */
+  answeredEarlyUntil: number | null | undefined;
+  /** The work's own end, for callers that join once the early answer may no longer be served. */
+  settled: Promise<unknown> | undefined;
   #waits: AbortController | undefined;
+  #resolveCallers: ((value: unknown) => void) | undefined;
   #rejectCallers: ((error: unknown) => void) | undefined;
+  #rejectSettled: ((error: unknown) => void) | undefined;
 
   constructor(
     readonly key: string,
     readonly tags: FlightTags,
   ) {}
 
-  /** The flight's work as its callers see it: settled by the work, or by close() if that comes first. */
+  /**
+   * The flight's work as its callers see it: settled by the work, by `answerEarly()`, or by
+   * close(), whichever comes first.
+   */
   run<T>(work: Promise<T>): Promise<T> {
+    const settled = new Promise<T>((resolve, reject) => {
+      this.#rejectSettled = reject;
+      work.then(resolve, reject);
+    });
+    // Awaited only by callers that join after an early answer went out of date.
+    settled.catch(() => {});
+    this.settled = settled;
     return new Promise<T>((resolve, reject) => {
+      this.#resolveCallers = resolve as (value: unknown) => void;
       this.#rejectCallers = reject;
       work.then(resolve, reject);
     });
+  }
+
+  /**
+   * Settles the callers now with `answer` while the work goes on; new callers get it too until
+   * `servableUntil` (then they wait for the work). Only the first answer counts.
+   */
+  answerEarly(answer: unknown, servableUntil: number | null): void {
+    if (this.answeredEarlyUntil !== undefined) return;
+    this.answeredEarlyUntil = servableUntil;
+    this.#resolveCallers?.(answer);
+  }
+
+  /** What a caller joining at `now` waits on: the callers' promise, or the work's end. */
+  joinAt(now: number): Promise<unknown> | undefined {
+    const until = this.answeredEarlyUntil;
+    if (until === undefined || until === null || now < until) return this.promise;
+    return this.settled;
   }
 
   /** Aborted by close(): for waits that must not outlive the cache (another process's lease). */
@@ -59,6 +96,7 @@ export class Flight {
     this.fetchController?.abort(error);
     this.#waits?.abort(error);
     this.#rejectCallers?.(error);
+    this.#rejectSettled?.(error);
   }
 
   /** Tags the fetcher says the value depends on: an invalidation of one of them already seen marks the flight. */
@@ -89,6 +127,8 @@ export class Flight {
   }
 }
 
+const MAX_REFRESH_RETRIES = 10_000;
+
 /**
  * In-process request coalescing with no stale writes. Concurrent callers of one key share one
  * flight. An invalidation detaches the flights it touches, so a call that starts after it
@@ -96,6 +136,13 @@ export class Flight {
  */
 export class Coalescer {
   private readonly flights = new Map<string, Flight>();
+  /**
+   * Background refreshes (eager refresh), by key: one per key at a time. Apart from `flights`
+   * because a caller must never wait on one by joining it, only a caller that missed.
+   */
+  private readonly refreshing = new Map<string, Flight>();
+  /** Keys whose last refresh failed, with when (cache clock) one may be tried again. */
+  private readonly refreshRetries = new Map<string, number>();
   /** Every flight, joined or detached, until it settles: invalidations must reach them all. */
   private readonly running = new Set<Flight>();
   /** Bumped by every invalidation: lets memoized functions tell pre- and post-invalidation calls apart. */
@@ -109,6 +156,35 @@ export class Coalescer {
   find(key: string): Flight | undefined {
     const flight = this.flights.get(key);
     return flight?.invalidated ? undefined : flight;
+  }
+
+  /** The background refresh running for `key`, unless an invalidation detached it. */
+  findRefresh(key: string): Flight | undefined {
+    return this.refreshing.get(key);
+  }
+
+  /** Registers a background refresh: invalidations reach it like any flight. */
+  startRefresh(key: string, tags: FlightTags): Flight {
+    const flight = new Flight(key, tags);
+    this.refreshing.set(key, flight);
+    this.running.add(flight);
+    return flight;
+  }
+
+  /** False while a failed refresh of `key` holds off the next one. */
+  mayRetryRefresh(key: string, now: number): boolean {
+    const after = this.refreshRetries.get(key);
+    if (after === undefined) return true;
+    if (now < after) return false;
+    this.refreshRetries.delete(key);
+    return true;
+  }
+
+  /** Holds off refreshes of `key` until `until`, after one failed (a down upstream is not hammered). */
+  holdOffRefresh(key: string, until: number): void {
+    // Bounded like the key memo: at worst a key is retried early.
+    if (this.refreshRetries.size >= MAX_REFRESH_RETRIES) this.refreshRetries.clear();
+    this.refreshRetries.set(key, until);
   }
 
   start(key: string, tags: FlightTags, share = true): Flight {
@@ -129,12 +205,13 @@ export class Coalescer {
       if (flight.leaseToken !== undefined) leases.push({ key: flight.key, token: flight.leaseToken });
     }
     this.flights.clear();
+    this.refreshing.clear();
     return leases;
   }
 
   finish(flight: Flight): void {
     this.running.delete(flight);
-    if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key);
+    this.detach(flight);
   }
 
   invalidateKeys(keys: Iterable<string>): void {
@@ -175,5 +252,6 @@ export class Coalescer {
 
   private detach(flight: Flight): void {
     if (this.flights.get(flight.key) === flight) this.flights.delete(flight.key);
+    if (this.refreshing.get(flight.key) === flight) this.refreshing.delete(flight.key);
   }
 }

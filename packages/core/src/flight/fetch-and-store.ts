@@ -136,14 +136,14 @@ async function write(
 ): Promise<void> {
   const key = flight.key;
   if (plan.kind === 'lease' && context.store.leases !== undefined) {
-    const encoded = context.entries.encode(key, stored, request.ttlMs, request.graceMs, tags);
+    const encoded = context.entries.encode(key, stored, request, tags);
     // `false` means an invalidation revoked the lease: dropping the write is the point.
     await context.store.leases.commit(key, plan.token, encoded.stored, encoded.physicalTtlMs);
     // Committed or revoked, the lease is gone either way: nothing left to release.
     flight.leaseToken = undefined;
     return;
   }
-  await context.entries.write(key, stored, request.ttlMs, request.graceMs, tags);
+  await context.entries.write(key, stored, request, tags);
 }
 
 function prepareFetched(context: CacheContext, scope: Scope, key: string, value: unknown) {

@@ -143,7 +143,8 @@ async function runBatch(call: BatchCall, toRead: Member[], known: Map<Member, Re
         continue;
       }
       recordReadProblem(context, scope, member.item.key, outcome);
-      if (outcome.kind === 'stale') member.stale = { value: outcome.value, createdAt: outcome.createdAt };
+      if (outcome.kind === 'stale')
+        member.stale = { value: outcome.value, createdAt: outcome.createdAt, livesUntil: outcome.livesUntil };
       // As in getOrSet: a store that cannot read will not answer leases either.
       if (outcome.kind === 'error') unreadable.add(member);
       missing.push(member);

@@ -8,13 +8,17 @@ import { decideFetcher } from './cross-process.js';
 import { fetchAndStore } from './fetch-and-store.js';
 import type { FetchJob } from './fetch-job.js';
 import { flightMessage, recordHit, recordMiss, recordReadProblem, recordStaleHit } from './record.js';
-import type { Fetcher, FlightOutcome } from './types.js';
+import { refreshIfDue } from './refresh.js';
+import { armSoftTimeout } from './soft-timeout.js';
+import type { Fetcher, FlightOutcome, StaleEntry } from './types.js';
 
 /**
  * The get-or-set flow for one key: a synchronous hit when the store allows it, otherwise one
  * shared flight per key that reads the store and, on a miss, runs the fetcher once for every
  * concurrent caller (and, with store leases, for every process). Invalidations reach the flight
- * through the coalescer (no stale writes).
+ * through the coalescer (no stale writes). A hit past the eager-refresh point also starts a
+ * background refresh (refresh.ts); a stale value can answer callers at the soft timeout
+ * (soft-timeout.ts).
  */
 export function getOrSet<T>(
   context: CacheContext,
@@ -26,6 +30,9 @@ export function getOrSet<T>(
   const fast = context.entries.readSync(key, scope);
   if (fast !== undefined && fast.kind === 'fresh') {
     recordHit(context, scope, key);
+    if (request.eagerRefresh !== 0) {
+      refreshIfDue(context, key, fetcher, scope, request, fast, flightTagsOf(request.tags));
+    }
     return Promise.resolve(fast.value as T);
   }
   const shared = flightOutcome(context, key, fetcher, scope, request, fast);
@@ -71,12 +78,16 @@ function flightOutcome<T>(
   running.waiters++;
   scope.metrics.coalesced++;
   const joinedAt = context.coalescer.epoch;
-  const joined = running.promise as Promise<FlightOutcome>;
+  const joined = running.joinAt(context.clock.now()) as Promise<FlightOutcome>;
+  // The flight answered early with a stale value now past its grace: this caller waits for the fetch.
+  const joinedLate = joined !== running.promise;
   return traceFlight(
     'coalesced',
     () => flightMessage(context, scope, running),
     () => joined,
   ).then((outcome) => {
+    // Past its grace for a late joiner: the failure the stale value stood in for is its answer.
+    if (joinedLate && outcome.source === 'stale') throw outcome.error;
     if (outcome.lateTags === undefined || !running.invalidatedBy(outcome.lateTags, joinedAt)) return outcome;
     context.assertOpen(); // a closed cache starts no fetch
     return flightOutcome(context, key, fetcher, scope, request, undefined);
@@ -97,13 +108,30 @@ async function runFlight(
   request: WriteRequest,
   known: ReadOutcome | undefined,
 ): Promise<FlightOutcome> {
+  let disarm: (() => void) | undefined;
   try {
     // `known` is what the caller's synchronous read found; without one, only the store can tell.
     const outcome = known ?? (await context.entries.readFromStore(flight.key, scope));
-    if (outcome.kind === 'fresh') return { source: 'cache', value: outcome.value };
+    if (outcome.kind === 'fresh') {
+      if (request.eagerRefresh !== 0) {
+        refreshIfDue(context, flight.key, fetcher, scope, request, outcome, flight.tags);
+      }
+      return { source: 'cache', value: outcome.value };
+    }
     recordReadProblem(context, scope, flight.key, outcome);
-    const stale =
-      outcome.kind === 'stale' ? { value: outcome.value, createdAt: outcome.createdAt } : undefined;
+    const stale: StaleEntry | undefined =
+      outcome.kind === 'stale'
+        ? { value: outcome.value, createdAt: outcome.createdAt, livesUntil: outcome.livesUntil }
+        : undefined;
+    if (stale !== undefined && request.softTimeoutMs > 0) {
+      disarm = armSoftTimeout(context, scope, flight, stale, request.softTimeoutMs);
+    }
+    // The entry ran out while this process was refreshing it: that refresh is this miss's fetch.
+    const refreshed = await context.coalescer.findRefresh(flight.key)?.promise;
+    if (refreshed !== undefined) {
+      scope.metrics.coalesced++;
+      return refreshed as FlightOutcome;
+    }
     const job: FetchJob = { context, flight, fetcher, scope, request, stale };
     if (context.lease === undefined || outcome.kind === 'error') {
       return await fetchAndStore(job, { kind: 'plain' });
@@ -115,6 +143,7 @@ async function runFlight(
     }
     return await fetchAndStore(job, decision.plan);
   } finally {
+    disarm?.();
     context.coalescer.finish(flight);
   }
 }

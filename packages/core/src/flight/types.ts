@@ -30,11 +30,16 @@ export interface FlightOutcome {
   readonly lateTags?: readonly string[];
 }
 
-/** An entry past its freshness but inside its grace window: served if the fetch fails. */
+/**
+ * An entry past its freshness but inside its grace window: served if the fetch fails, or runs
+ * past its soft timeout. For a background refresh, the current (still fresh) entry.
+ */
 export interface StaleEntry {
   readonly value: unknown;
   /** When the entry was written (the cache clock's milliseconds). */
   readonly createdAt: number;
+  /** Until when it may be served at all; `null` = no end. */
+  readonly livesUntil: number | null;
 }
 
 /** What a fetcher receives. */

@@ -12,6 +12,10 @@ export const cacheChannels = {
   hit: 'org-cache:hit',
   miss: 'org-cache:miss',
   staleHit: 'org-cache:stale-hit',
+  /** A fetch ran past its `softTimeout`: its callers got the stale value, the fetch goes on. */
+  softTimeout: 'org-cache:soft-timeout',
+  /** A background refresh (`eagerRefresh`) ended: `durationMs`, and `error` if it failed. */
+  refresh: 'org-cache:refresh',
   fetch: 'org-cache:fetch',
   fetchError: 'org-cache:fetch-error',
   invalidate: 'org-cache:invalidate',
@@ -74,7 +78,10 @@ export interface CacheEvent {
   domain: string | undefined;
   bucket: string;
   key?: string;
-  /** For `fetch`/`fetchError`: how long the fetcher ran. */
+  /**
+   * For `fetch`/`fetchError`: how long the fetcher ran. For `refresh`: how long the refresh took.
+   * For `softTimeout`: how long the callers had waited (the soft timeout).
+   */
   durationMs?: number;
   /** For `invalidate`: what kind of invalidation. */
   kind?: 'key' | 'keys' | 'tags' | 'pattern' | 'bucket';

@@ -2,8 +2,17 @@
 export interface BucketCounters {
   hits: number;
   misses: number;
-  /** Served past freshness, inside the grace window, because the fetch failed or the store was down. */
+  /**
+   * Served past freshness, inside the grace window: the fetch failed, the store was down, or the
+   * fetch ran past `softTimeout`.
+   */
   staleHits: number;
+  /** Fetches that ran past their `softTimeout` (callers got the stale value; the fetch went on). */
+  softTimeouts: number;
+  /** Background refreshes run by `eagerRefresh`, failed ones included. */
+  refreshes: number;
+  /** Background refreshes that failed (the entry was kept): also counted in `refreshes`. */
+  refreshErrors: number;
   /** Callers that joined a fetch already in flight instead of starting their own. */
   coalesced: number;
   fetches: number;
@@ -94,6 +103,9 @@ export class BucketMetrics implements BucketCounters {
   hits = 0;
   misses = 0;
   staleHits = 0;
+  softTimeouts = 0;
+  refreshes = 0;
+  refreshErrors = 0;
   coalesced = 0;
   fetches = 0;
   fetchErrors = 0;
@@ -118,6 +130,9 @@ export const COUNTER_NAMES = [
   'hits',
   'misses',
   'staleHits',
+  'softTimeouts',
+  'refreshes',
+  'refreshErrors',
   'coalesced',
   'fetches',
   'fetchErrors',
