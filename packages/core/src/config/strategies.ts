@@ -64,7 +64,8 @@ export function isStrategy(value: unknown): value is Strategy {
   return (
     (candidate.kind === 'ttl' || candidate.kind === 'eventDriven' || candidate.kind === 'hybrid') &&
     (candidate.ttlMs === null || typeof candidate.ttlMs === 'number') &&
-    (candidate.jitter === undefined || typeof candidate.jitter === 'number')
+    (candidate.jitter === undefined ||
+      (typeof candidate.jitter === 'number' && candidate.jitter >= 0 && candidate.jitter < 1))
   );
 }
 
