@@ -81,3 +81,21 @@ export function sleep(ms: number): Promise<void> {
 export function assertAbsentSync(value: unknown): void {
   assert.ok(value === undefined || value === syncUnknown, `expected an absent key, got ${String(value)}`);
 }
+
+/**
+ * Polls `check` until it passes (resolves) or `timeoutMs` runs out (rejects with its last
+ * error): for work a test started in the background, such as a refresh. A hang guard, not a
+ * performance claim.
+ */
+export async function eventually(check: () => Promise<void> | void, timeoutMs = 10_000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (true) {
+    try {
+      await check();
+      return;
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+      await sleep(10);
+    }
+  }
+}

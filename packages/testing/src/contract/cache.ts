@@ -4,6 +4,7 @@ import { cacheBatchTests } from './cache-batch.js';
 import { defineCacheTest } from './cache-fixture.js';
 import { cacheFreshnessTests } from './cache-freshness.js';
 import { cachePatternTests } from './cache-patterns.js';
+import { cacheRefreshTests } from './cache-refresh.js';
 import { cacheValueTests } from './cache-values.js';
 import { type CacheSubject, defineTest, type StoreSubject, type TestRunner } from './runner.js';
 
@@ -20,6 +21,7 @@ export function cacheContractSuite<Store extends StoreInput>(
     const test = defineCacheTest(defineTest(runner, subject), subject.cacheOptions);
     cacheValueTests(test);
     cacheFreshnessTests(test, subject.capabilities?.ttl === true);
+    cacheRefreshTests(test);
     cachePatternTests(test);
     cacheAdaptiveFetcherTests(test);
     cacheBatchTests(test);
