@@ -10,12 +10,14 @@
 // Protocol: the worker sends { type: 'ready', pid } once connected; then every request
 // { id, op, ...args } gets exactly one reply { id, ok: true, result } or { id, ok: false, error }.
 // Fetchers announce themselves with { type: 'event', event: 'fetch-start', key, name, at }.
+// The cache's clock is Date.now() + skewMs; `advanceClock` moves it.
 import { createCache, ttl } from '@org/cache-core';
 import { redisStore } from '@org/cache-redis';
 
 const config = JSON.parse(process.env.CACHE_WORKER_CONFIG ?? '{}');
 const name = config.name ?? `worker-${process.pid}`;
-const skewMs = config.skewMs ?? 0;
+// Moved by `advanceClock` too: lets a test reach an entry's refresh point without sleeping.
+let skewMs = config.skewMs ?? 0;
 
 const store = redisStore({
   ...(config.redis.cluster === undefined ? { url: config.redis.url } : { cluster: config.redis.cluster }),
@@ -140,6 +142,11 @@ const operations = {
   },
   async get({ key }) {
     return { value: await cache.get(key) };
+  },
+  /** Moves this cache's clock forward by `by` ms (the same on every worker: one cluster clock). */
+  async advanceClock({ by }) {
+    skewMs += by;
+    return { skewMs };
   },
   async set({ key, value, options }) {
     await cache.set(key, value, options);
