@@ -13,6 +13,13 @@ const BUCKET_COUNTERS: ReadonlyArray<[keyof BucketCounters, string, string]> = [
   ['storeErrors', 'cache.store.errors', 'Store operations that failed or timed out.'],
   ['corruptEntries', 'cache.corrupt_entries', 'Entries that could not be read back (counted as misses).'],
   ['droppedWrites', 'cache.dropped_writes', 'Writes abandoned because the store failed.'],
+  [
+    'softTimeouts',
+    'cache.soft_timeouts',
+    'Fetches that ran past their soft timeout: callers got the stale value, the fetch went on.',
+  ],
+  ['refreshes', 'cache.refreshes', 'Background refreshes (eagerRefresh) run, failed ones included.'],
+  ['refreshErrors', 'cache.refresh.errors', 'Background refreshes that failed (the entry was kept).'],
 ];
 
 const BREAKER_STATES = ['closed', 'open', 'half-open'] as const;

@@ -1,7 +1,7 @@
 import { type Cache, type CacheError, createCache, ttl } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { instrumentCache } from '@org/cache-otel';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type OtelSdk, otelSdk, pointValue } from './support/otel.js';
 
 const open: Cache[] = [];
@@ -74,6 +74,38 @@ describe('instrumentCache metrics', () => {
     expect(pointValue(points, 'cache.entries', { 'cache.name': 'shop' })).toBe(1);
     expect(pointValue(points, 'cache.breaker.state', { 'cache.name': 'shop', state: 'closed' })).toBe(1);
     expect(pointValue(points, 'cache.breaker.state', { 'cache.name': 'shop', state: 'open' })).toBe(0);
+  });
+
+  it('reports soft timeouts, refreshes and refresh errors', async () => {
+    const sdk = otelSdk();
+    sdks.push(sdk);
+    const clock = { current: Date.UTC(2026, 0, 1), now: () => clock.current };
+    const cache = createCache({
+      store: memoryStore(),
+      prefix: 'otel-fresh',
+      name: 'fresh',
+      clock,
+      grace: '10m',
+    });
+    open.push(cache);
+    stops.push(instrumentCache(cache, { meterProvider: sdk.meterProvider }));
+    await cache.set('slow', 'old', { ttl: '1m' });
+    clock.current += 61_000;
+    let release: (value: string) => void = () => {};
+    const upstream = new Promise<string>((resolve) => {
+      release = resolve;
+    });
+    expect(await cache.getOrSet('slow', () => upstream, { softTimeout: 20 })).toBe('old');
+    release('new');
+    await cache.set('hot', 'v1', { ttl: '1m' });
+    clock.current += 50_000;
+    await cache.getOrSet('hot', () => Promise.reject(new Error('down')), { eagerRefresh: 0.8 });
+    await vi.waitFor(() => expect(cache.stats().totals.refreshErrors).toBe(1));
+    const points = await sdk.points();
+    const plain = { 'cache.name': 'fresh', bucket: 'default' };
+    expect(pointValue(points, 'cache.soft_timeouts', plain)).toBe(1);
+    expect(pointValue(points, 'cache.refreshes', plain)).toBe(1);
+    expect(pointValue(points, 'cache.refresh.errors', plain)).toBe(1);
   });
 
   it('never puts a key or an id in an attribute', async () => {

@@ -14,6 +14,13 @@ const BUCKET_COUNTERS: ReadonlyArray<[keyof BucketCounters, string, string]> = [
   ['storeErrors', 'store_errors_total', 'Store operations that failed or timed out.'],
   ['corruptEntries', 'corrupt_entries_total', 'Entries that could not be read back (counted as misses).'],
   ['droppedWrites', 'dropped_writes_total', 'Writes abandoned because the store failed.'],
+  [
+    'softTimeouts',
+    'soft_timeouts_total',
+    'Fetches that ran past their soft timeout: callers got the stale value, the fetch went on.',
+  ],
+  ['refreshes', 'refreshes_total', 'Background refreshes (eagerRefresh) run, failed ones included.'],
+  ['refreshErrors', 'refresh_errors_total', 'Background refreshes that failed (the entry was kept).'],
 ];
 
 /** The metric names a set with this prefix registers (the histogram's series add _bucket, _sum, _count). */

@@ -2,7 +2,7 @@ import { type Cache, type CacheError, type CacheStore, createCache, ttl } from '
 import { memoryStore } from '@org/cache-memory';
 import { cacheCollector } from '@org/cache-prometheus';
 import { Counter, Registry, register } from 'prom-client';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseExposition, sampleValue } from './support/exposition.js';
 
 const open: Cache[] = [];
@@ -188,5 +188,41 @@ describe('cacheCollector', () => {
     expect(sampleValue(families, 'cache_breaker_state', { cache: 'down', state: 'closed' })).toBe(0);
     // The store cannot count its entries: the sample is left out, the scrape still answers.
     expect(families.get('cache_entries')?.samples).toEqual([]);
+  });
+
+  it('exposes soft timeouts, refreshes and refresh errors, and every counter stats() keeps', async () => {
+    const registry = new Registry();
+    const clock = { current: Date.UTC(2026, 0, 1), now: () => clock.current };
+    const cache = cacheNamed('fresh', { clock, grace: '10m' });
+    disposers.push(cacheCollector(cache, { registry }));
+    await cache.set('slow', 'old');
+    await cache.set('hot', 'v1');
+    clock.current += 61_000; // `slow` is stale; `hot` too, but refreshed below before that matters
+    let release: (value: string) => void = () => {};
+    const upstream = new Promise<string>((resolve) => {
+      release = resolve;
+    });
+    expect(await cache.getOrSet('slow', () => upstream, { softTimeout: 20 })).toBe('old');
+    release('new');
+    await cache.set('hot', 'v1');
+    clock.current += 50_000; // past 80% of the minute
+    await cache.getOrSet('hot', () => 'v2', { eagerRefresh: 0.8 });
+    await vi.waitFor(async () => expect(await cache.get('hot')).toBe('v2'));
+    clock.current += 50_000;
+    await cache.getOrSet('hot', () => Promise.reject(new Error('down')), { eagerRefresh: 0.8 });
+    await vi.waitFor(() => expect(cache.stats().totals.refreshErrors).toBe(1));
+
+    const { families } = await scrape(registry);
+    const labels = { cache: 'fresh', domain: '', bucket: 'default' };
+    expect(sampleValue(families, 'cache_soft_timeouts_total', labels)).toBe(1);
+    expect(sampleValue(families, 'cache_refreshes_total', labels)).toBe(2);
+    expect(sampleValue(families, 'cache_refresh_errors_total', labels)).toBe(1);
+    // Every counter core keeps has its family: hits, misses and stale hits are lookups by result,
+    // invalidations come by kind; the others by their own name.
+    const { hitRatio: _, hits, misses, staleHits, invalidations, ...others } = cache.stats().totals;
+    for (const field of Object.keys(others)) {
+      const family = `cache_${field.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`)}_total`;
+      expect(families.has(family), family).toBe(true);
+    }
   });
 });
