@@ -85,6 +85,8 @@ describe.each([
     clock.advance(8_500);
     const source = upstream();
     expect(await cache.getOrSet('k', source.fetcher, { eagerRefresh: 0.8 })).toBe('v1');
+    // The refresh's fetcher starts after the hit has answered (a tag snapshot may come first).
+    await vi.waitFor(() => expect(source.calls).toHaveLength(1));
     source.calls[0]?.reject(new Error('upstream down'));
     await vi.waitFor(() => expect(cache.stats().buckets.default?.refreshErrors).toBe(1));
     expect(cache.stats().buckets.default).toMatchObject({ refreshes: 1, fetchErrors: 1 });
