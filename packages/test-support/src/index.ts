@@ -1,4 +1,5 @@
 export { CLUSTER_BUS_OFFSET, freePort, isPortFree } from './free-port.js';
+export { brokenEnvelope, deepJson, envelopeLike, storedGarbage } from './garbage.js';
 export {
   type Invalidation,
   type InvalidationLoadOptions,
@@ -10,6 +11,12 @@ export {
   type TimedCall,
   worstLatency,
 } from './invalidation-load.js';
+export {
+  type InvalidationRaceOptions,
+  invalidationRace,
+  type RaceSubject,
+  runs,
+} from './invalidation-race.js';
 export { measure, measurementsFile, report } from './measurements.js';
 export {
   clusterNodeArgs,

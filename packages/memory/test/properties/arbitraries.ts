@@ -33,13 +33,3 @@ export function segmentsOf(id: string | number | ReadonlyArray<string | number>)
 
 /** A whole key (`a:b:c`): 1 to 3 segments. */
 export const key = fc.array(segment, { minLength: 1, maxLength: 3 }).map((segments) => segments.join(':'));
-
-/**
- * Property runs: fast-check's default seed (a new one per run, printed with the counterexample
- * and a `{ seed, path }` to replay it on failure) and a number of runs sized for a busy 2-core
- * machine. `FC_NUM_RUNS` raises it for a soak run.
- */
-export function runs(numRuns: number): fc.Parameters<unknown> {
-  const override = Number(process.env.FC_NUM_RUNS);
-  return { numRuns: Number.isInteger(override) && override > 0 ? override : numRuns };
-}

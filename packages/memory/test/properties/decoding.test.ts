@@ -1,10 +1,9 @@
 import { type Cache, createCache, jsonCodec } from '@org/cache-core';
 import { isEnvelope } from '@org/cache-core/adapter';
 import { memoryStore } from '@org/cache-memory';
+import { brokenEnvelope, runs, storedGarbage } from '@org/cache-test-support';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { runs } from './arbitraries.js';
-import { brokenEnvelope, storedGarbage } from './garbage.js';
 
 // Whatever another program (or a bug, or an older version) left under an entry's key, a read is
 // a miss counted as a corrupt entry, never an exception; getOrSet then fetches and replaces it.

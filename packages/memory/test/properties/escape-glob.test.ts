@@ -1,9 +1,10 @@
 import { type Cache, createCache, escapeGlob } from '@org/cache-core';
 import { compileGlob } from '@org/cache-core/adapter';
 import { memoryStore } from '@org/cache-memory';
+import { runs } from '@org/cache-test-support';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { key, runs, segment } from './arbitraries.js';
+import { key, segment } from './arbitraries.js';
 
 // escapeGlob(id) makes any id literal: the pattern matches that id and nothing else, whatever
 // glob metacharacters, separators or multi-byte characters the id and its neighbours hold.

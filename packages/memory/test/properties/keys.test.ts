@@ -1,8 +1,9 @@
 import { type Cache, cacheKey, createCache, isCacheError } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
+import { runs } from '@org/cache-test-support';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bucketId, runs, segment, segmentsOf } from './arbitraries.js';
+import { bucketId, segment, segmentsOf } from './arbitraries.js';
 
 // Keys and ids round-trip: whatever the (valid) text, a key names exactly one entry, a bucket id
 // maps to `domain:bucket:<segments>`, and no key ever sees another's value.

@@ -2,30 +2,13 @@ import { createClient } from '@keyv/redis';
 import { type Cache, createCache, jsonCodec } from '@org/cache-core';
 import { isEnvelope } from '@org/cache-core/adapter';
 import { redisStore } from '@org/cache-redis';
-import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
+import { deepJson, envelopeLike, runs, sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // Whatever another program left under an entry's key in Redis (any bytes, any JSON, an envelope
 // look-alike, a hash or a list), a read through the cache is a miss counted as a corrupt entry,
 // never an exception, and getOrSet fetches and replaces it.
-
-function runs(numRuns: number): fc.Parameters<unknown> {
-  const override = Number(process.env.FC_NUM_RUNS);
-  return { numRuns: Number.isInteger(override) && override > 0 ? override : numRuns };
-}
-
-const envelopeLike = fc.record(
-  {
-    v: fc.oneof(fc.constant(1), fc.jsonValue()),
-    value: fc.jsonValue(),
-    createdAt: fc.oneof(fc.integer(), fc.jsonValue()),
-    freshUntil: fc.oneof(fc.constant(null), fc.integer(), fc.jsonValue()),
-    livesUntil: fc.oneof(fc.constant(null), fc.integer(), fc.jsonValue()),
-    tags: fc.oneof(fc.dictionary(fc.string(), fc.string()), fc.jsonValue()),
-  },
-  { requiredKeys: [] },
-);
 
 /** A string value (as bytes), or a Redis type other than string. */
 type Planted = { bytes: Uint8Array } | { type: 'hash' | 'list' | 'set' };
@@ -35,9 +18,7 @@ const planted: fc.Arbitrary<Planted> = fc.oneof(
   fc.string({ unit: 'binary' }).map((text) => ({ bytes: Buffer.from(text) })),
   fc.json().map((text) => ({ bytes: Buffer.from(text) })),
   envelopeLike.map((candidate) => ({ bytes: Buffer.from(JSON.stringify(candidate)) })),
-  fc
-    .tuple(fc.integer({ min: 5_000, max: 15_000 }), fc.constantFrom('[', '{"__proto__":'))
-    .map(([depth, open]) => ({ bytes: Buffer.from(`${open.repeat(depth)}1`) })),
+  deepJson.map((text) => ({ bytes: Buffer.from(text) })),
   fc.constantFrom('hash' as const, 'list' as const, 'set' as const).map((type) => ({ type })),
 );
 

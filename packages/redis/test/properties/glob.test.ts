@@ -2,7 +2,7 @@ import { createClient } from '@keyv/redis';
 import { type Cache, createCache, escapeGlob, isCacheError } from '@org/cache-core';
 import { compileGlob } from '@org/cache-core/adapter';
 import { redisStore } from '@org/cache-redis';
-import { sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
+import { runs, sharedRedisUrl, uniquePrefix } from '@org/cache-test-support';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -20,12 +20,6 @@ const patternText = fc.string({ unit: syntax, minLength: 1, maxLength: 10 });
 // Not empty: Redis's stringmatchlen never matches an empty string (even `**`; only SCAN's
 // shortcut for a bare `*` lists it), while compileGlob does; a cache key is never empty.
 const keyText = fc.string({ unit: syntax, minLength: 1, maxLength: 8 });
-
-/** Numbers of runs sized for a busy 2-core machine; `FC_NUM_RUNS` raises them for a soak run. */
-function runs(numRuns: number): fc.Parameters<unknown> {
-  const override = Number(process.env.FC_NUM_RUNS);
-  return { numRuns: Number.isInteger(override) && override > 0 ? override : numRuns };
-}
 
 const client = createClient({ url: sharedRedisUrl() });
 const prefix = uniquePrefix('glob-property');
