@@ -208,7 +208,12 @@ describe('Redis Sentinel', () => {
     expect(outside).toEqual([]);
     // While no master took writes, invalidations failed loudly (rejected), never silently.
     expect(failed.length).toBeGreaterThan(0);
-    expect(failed.every((call) => call.operation === 'invalidateTags')).toBe(true);
+    // Named with their errors when one is not an invalidation (seen once under load, cause unknown).
+    expect(
+      failed
+        .filter((call) => call.operation !== 'invalidateTags')
+        .map((call) => ({ operation: call.operation, error: String(call.error) })),
+    ).toEqual([]);
     expect(record.invalidations.some((call) => call.startedAt > clientSwitched)).toBe(true);
     await expectRecovered(cache);
   }, 90_000);
