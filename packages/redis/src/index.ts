@@ -10,6 +10,7 @@ export type {
 } from './connection.js';
 export { RedisBus, type RedisBusOptions, redisBus } from './redis-bus.js';
 export { RedisStore, type RedisStoreOptions, redisStore } from './redis-store.js';
+export type { TrackedTagTokens } from './tracking/tag-tokens.js';
 export type {
   TrackedConnection,
   TrackedConnectionOptions,
