@@ -92,6 +92,39 @@ async function writingTo(cache: Cache, prefix: string, master: RedisServer): Pro
   return performance.now();
 }
 
+/**
+ * 50 callers load a Sentinel-backed cache while, after 1.5 s, `switchMaster` moves the master
+ * (a SENTINEL FAILOVER, or a SIGKILL); the load goes on 1.5 s on the new master. Returns the
+ * record and when the switch began and when the client was writing to the new master.
+ */
+async function underSwitch(
+  prefix: string,
+  switchMaster: (setup: SentinelSetup, oldMaster: RedisServer) => Promise<RedisServer>,
+) {
+  const { setup, cache } = await sentinelCache(prefix);
+  const trap = trapUnhandled();
+  const oldMaster = await setup.master();
+  let failoverBegan = 0;
+  let clientSwitched = 0;
+  const done = (async () => {
+    await sleep(1_500);
+    failoverBegan = performance.now();
+    await replicasCaughtUp(
+      oldMaster,
+      setup.nodes.filter((node) => node !== oldMaster),
+    );
+    const newMaster = await switchMaster(setup, oldMaster);
+    clientSwitched = await writingTo(cache, prefix, newMaster);
+    await sleep(1_500); // load on the new master
+    return newMaster;
+  })();
+  const record = await runInvalidationLoad(cache, { workers: WORKERS, until: done });
+  const newMaster = await done;
+  trap.stop();
+  expect(newMaster).not.toBe(oldMaster);
+  return { cache, record, failoverBegan, clientSwitched, trapped: trap.errors };
+}
+
 function judge(label: string, record: LoadRecord, failoverBegan: number, clientSwitched: number) {
   const { worst, calls } = worstLatency(record);
   const outside = staleReads(
@@ -145,65 +178,30 @@ describe('Redis Sentinel', () => {
   }, 60_000);
 
   it('SENTINEL FAILOVER under 50 concurrent callers: no hang, no invalidation undone outside the switch, recovers', async () => {
-    const { setup, cache } = await sentinelCache('sentinel-failover');
-    const trap = trapUnhandled();
-    const oldMaster = await setup.master();
-    let failoverBegan = 0;
-    let clientSwitched = 0;
-    const done = (async () => {
-      await sleep(1_500);
-      failoverBegan = performance.now();
-      await replicasCaughtUp(
-        oldMaster,
-        setup.nodes.filter((node) => node !== oldMaster),
-      );
-      const newMaster = await setup.failover();
-      clientSwitched = await writingTo(cache, 'sentinel-failover', newMaster);
-      await sleep(1_500); // load on the new master
-      return newMaster;
-    })();
-    const record = await runInvalidationLoad(cache, { workers: WORKERS, until: done });
-    const newMaster = await done;
-    trap.stop();
-    expect(newMaster).not.toBe(oldMaster);
-
-    const { worst, outside } = judge('SENTINEL FAILOVER', record, failoverBegan, clientSwitched);
-    expect(trap.errors).toEqual([]);
-    expect(record.wrongShapes).toEqual([]);
+    const run = await underSwitch('sentinel-failover', (setup) => setup.failover());
+    const { worst, outside } = judge('SENTINEL FAILOVER', run.record, run.failoverBegan, run.clientSwitched);
+    expect(run.trapped).toEqual([]);
+    expect(run.record.wrongShapes).toEqual([]);
     expect(worst).toBeLessThan(CALLER_BOUND_MS);
     expect(outside).toEqual([]);
-    expect(record.invalidations.some((call) => call.settledAt < failoverBegan)).toBe(true);
-    expect(record.invalidations.some((call) => call.startedAt > clientSwitched)).toBe(true);
-    await expectRecovered(cache);
+    expect(run.record.invalidations.some((call) => call.settledAt < run.failoverBegan)).toBe(true);
+    expect(run.record.invalidations.some((call) => call.startedAt > run.clientSwitched)).toBe(true);
+    await expectRecovered(run.cache);
   }, 90_000);
 
   it('master killed (SIGKILL) under 50 concurrent callers: no hang, no invalidation undone outside the switch, recovers', async () => {
-    const { setup, cache } = await sentinelCache('sentinel-kill');
-    const trap = trapUnhandled();
-    const oldMaster = await setup.master();
-    let failoverBegan = 0;
-    let clientSwitched = 0;
-    const done = (async () => {
-      await sleep(1_500);
-      failoverBegan = performance.now();
-      await replicasCaughtUp(
-        oldMaster,
-        setup.nodes.filter((node) => node !== oldMaster),
-      );
+    const run = await underSwitch('sentinel-kill', async (setup, oldMaster) => {
       await oldMaster.kill();
-      const newMaster = await setup.waitForNewMaster(oldMaster);
-      clientSwitched = await writingTo(cache, 'sentinel-kill', newMaster);
-      await sleep(1_500);
-      return newMaster;
-    })();
-    const record = await runInvalidationLoad(cache, { workers: WORKERS, until: done });
-    const newMaster = await done;
-    trap.stop();
-    expect(newMaster).not.toBe(oldMaster);
-
-    const { worst, outside, failed } = judge('master killed', record, failoverBegan, clientSwitched);
-    expect(trap.errors).toEqual([]);
-    expect(record.wrongShapes).toEqual([]);
+      return setup.waitForNewMaster(oldMaster);
+    });
+    const { worst, outside, failed } = judge(
+      'master killed',
+      run.record,
+      run.failoverBegan,
+      run.clientSwitched,
+    );
+    expect(run.trapped).toEqual([]);
+    expect(run.record.wrongShapes).toEqual([]);
     expect(worst).toBeLessThan(CALLER_BOUND_MS);
     expect(outside).toEqual([]);
     // While no master took writes, invalidations failed loudly (rejected), never silently.
@@ -214,8 +212,8 @@ describe('Redis Sentinel', () => {
         .filter((call) => call.operation !== 'invalidateTags')
         .map((call) => ({ operation: call.operation, error: String(call.error) })),
     ).toEqual([]);
-    expect(record.invalidations.some((call) => call.startedAt > clientSwitched)).toBe(true);
-    await expectRecovered(cache);
+    expect(run.record.invalidations.some((call) => call.startedAt > run.clientSwitched)).toBe(true);
+    await expectRecovered(run.cache);
   }, 90_000);
 });
 
