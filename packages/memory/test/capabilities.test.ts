@@ -47,8 +47,10 @@ describe('memoryStore capabilities', () => {
   it('scans many keys with a backtracking-prone pattern while the event loop keeps turning', async () => {
     const store = memoryStore();
     const filler = 'a'.repeat(30);
+    // Enough keys that the walk outlasts several of EventLoopTurns' 8 ms slices on a fast, quiet
+    // machine too (20,000 finished inside one slice there: a turn count of 1, a failed run).
     await store.setMany(
-      Array.from({ length: 20_000 }, (_, index) => ({ key: `redos:${filler}${index}`, value: 1 })),
+      Array.from({ length: 100_000 }, (_, index) => ({ key: `redos:${filler}${index}`, value: 1 })),
     );
     let found: string[][] = [];
     const turns = await turnsDuring(async () => {
