@@ -1,5 +1,5 @@
 import { type StoreCapabilities, storeCapabilities } from '@org/cache-core/adapter';
-import { memoryStore } from '@org/cache-memory';
+import { type MemoryStore, memoryStore } from '@org/cache-memory';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 
 function capabilitiesOf(store: ReturnType<typeof memoryStore>): Required<StoreCapabilities> {
@@ -22,8 +22,8 @@ async function storeWith(keys: string[]) {
   return store;
 }
 
-/** Event-loop turns (setImmediate callbacks) other code got while `work` ran. */
-async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
+/** Event-loop turns (setImmediate callbacks) other code got while `work` ran, and how long it ran. */
+async function turnsDuring(work: () => Promise<unknown>): Promise<{ turns: number; ms: number }> {
   let turns = 0;
   let running = true;
   const tick = () => {
@@ -32,10 +32,35 @@ async function turnsDuring(work: () => Promise<unknown>): Promise<number> {
     setImmediate(tick);
   };
   setImmediate(tick);
+  const started = performance.now();
   await work();
+  const ms = performance.now() - started;
   running = false;
-  return turns;
+  return { turns, ms };
 }
+
+/**
+ * EventLoopTurns hands the loop a turn once 8 ms of walking have passed (checked every few
+ * thousand keys), so a walk that lasts 40 ms or more has yielded at least twice, on any machine.
+ * How many keys that takes depends on the machine: the walk is repeated on twice the keys until
+ * one lasts that long (a fast machine once finished 20,000 keys inside a single slice).
+ */
+async function turnsOfALongWalk(
+  fill: (store: MemoryStore, from: number, to: number) => Promise<void>,
+  walk: (store: MemoryStore, keys: number) => Promise<void>,
+): Promise<{ turns: number; ms: number; keys: number }> {
+  const store = memoryStore({ maxEntries: Number.POSITIVE_INFINITY });
+  let keys = 0;
+  for (let target = 50_000; target <= 3_200_000; target *= 2) {
+    await fill(store, keys, target);
+    keys = target;
+    const { turns, ms } = await turnsDuring(() => walk(store, keys));
+    if (ms >= LONG_WALK_MS) return { turns, ms, keys };
+  }
+  throw new Error(`a walk over ${keys} keys never lasted ${LONG_WALK_MS} ms`);
+}
+
+const LONG_WALK_MS = 40;
 
 describe('memoryStore capabilities', () => {
   afterEach(() => {
@@ -45,28 +70,36 @@ describe('memoryStore capabilities', () => {
   // Matching is bounded per key (no RegExp backtracking), and the walk over every key gives the
   // event loop turns: a scan over many keys must not hold other callers until it is done.
   it('scans many keys with a backtracking-prone pattern while the event loop keeps turning', async () => {
-    const store = memoryStore();
     const filler = 'a'.repeat(30);
-    // Enough keys that the walk outlasts several of EventLoopTurns' 8 ms slices on a fast, quiet
-    // machine too (20,000 finished inside one slice there: a turn count of 1, a failed run).
-    await store.setMany(
-      Array.from({ length: 100_000 }, (_, index) => ({ key: `redos:${filler}${index}`, value: 1 })),
+    const scan = await turnsOfALongWalk(
+      (store, from, to) =>
+        store.setMany(
+          Array.from({ length: to - from }, (_, index) => ({
+            key: `redos:${filler}${from + index}`,
+            value: 1,
+          })),
+        ),
+      async (store) => {
+        expect(await scanAll(store, `${'*a'.repeat(14)}*b`)).toEqual([]);
+      },
     );
-    let found: string[][] = [];
-    const turns = await turnsDuring(async () => {
-      found = await scanAll(store, `${'*a'.repeat(14)}*b`);
-    });
-    expect(found).toEqual([]);
-    expect(turns).toBeGreaterThan(1);
+    expect(scan.turns, `${scan.keys} keys scanned in ${scan.ms.toFixed(0)} ms`).toBeGreaterThanOrEqual(2);
     // keyv's iterator too: its steps are microtasks, which alone would never let I/O in.
-    const large = memoryStore({ maxEntries: 250_000 });
-    await large.setMany(Array.from({ length: 200_000 }, (_, index) => ({ key: `k${index}`, value: index })));
-    let count = 0;
-    const iterated = await turnsDuring(async () => {
-      for await (const _ of large.iterator()) count++;
-    });
-    expect(count).toBe(200_000);
-    expect(iterated).toBeGreaterThan(1);
+    const iteration = await turnsOfALongWalk(
+      (store, from, to) =>
+        store.setMany(
+          Array.from({ length: to - from }, (_, index) => ({ key: `k${from + index}`, value: 1 })),
+        ),
+      async (store, keys) => {
+        let count = 0;
+        for await (const _ of store.iterator()) count++;
+        expect(count).toBe(keys);
+      },
+    );
+    expect(
+      iteration.turns,
+      `${iteration.keys} keys iterated in ${iteration.ms.toFixed(0)} ms`,
+    ).toBeGreaterThanOrEqual(2);
   });
 
   it('advertises an in-process, by-reference store named memory', () => {
