@@ -204,11 +204,13 @@ describe('tieredStore across processes when B’s bus connection is cut', { time
 
   it('redis-server is killed and restarted on the same port (data kept by AOF): B never serves what A changed', async () => {
     // appendfsync always: the restarted server still holds 'old', so only B's L1 handling stands
-    // between B and a stale read. B's bus retries once a second, so A writes (as soon as its store
-    // is back) while B's subscription is still down: those messages are lost for B.
+    // between B and a stale read. B's bus retries every 5 s, so A writes (its store reconnects
+    // every 100 ms, then its breaker's 1 s cooldown passes) while B's subscription is still down:
+    // those messages are lost for B. With a 1 s retry, a loaded CI machine once let B's bus back
+    // first, and the scenario did not happen (the check below that says so failed).
     const { server, a, b, prefix } = await setUp('restart', {
       serverArgs: ['--appendonly', 'yes', '--appendfsync', 'always'],
-      busReconnectDelayMs: 1_000,
+      busReconnectDelayMs: 5_000,
     });
     const before = await b.stats();
     await b.watch(Object.values(PREFIX_KEYS), { readers: 3, intervalMs: 1 });
@@ -230,7 +232,7 @@ describe('tieredStore across processes when B’s bus connection is cut', { time
     const bConnectedAtChange = (await b.stats()).connected;
     expect(await redisCommand(server.port, ['EXISTS', `${prefix}:${PREFIX_KEYS.deleted}`])).toBe(0);
 
-    await waitUntil('B reconnects its bus', async () => (await b.stats()).connected, { timeoutMs: 10_000 });
+    await waitUntil('B reconnects its bus', async () => (await b.stats()).connected, { timeoutMs: 15_000 });
     const reconnectedAt = now();
     await sleep(300);
     const records = await b.unwatch();

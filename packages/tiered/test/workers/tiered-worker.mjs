@@ -23,7 +23,9 @@ const name = config.name ?? `worker-${process.pid}`;
 // `coherence: 'tracking'`: no bus; the L2 connection is named `l2-<name>`, so its tracked
 // connection is `l2-<name>:tracking` in CLIENT LIST (a test kills exactly that one).
 const tracking = config.coherence === 'tracking';
-const l2 = redisStore({ url: config.url, clientOptions: { name: `l2-${name}` } });
+// Reconnects at most 100 ms apart (2 s by default): after a restart the store is back at a known
+// pace, well before a bus that retries every few seconds.
+const l2 = redisStore({ url: config.url, maxReconnectDelay: '100ms', clientOptions: { name: `l2-${name}` } });
 const busSocket =
   config.busReconnectDelayMs === undefined
     ? {}
