@@ -169,6 +169,30 @@ describe.each(Object.entries(kinds))('values on a %s store', (_, make) => {
     expect(value?.nested?.polluted).toBeUndefined();
   });
 
+  it('copies own properties only, as JSON does, with Object.prototype polluted or a class prototype', async () => {
+    const cache = cacheOn(make().store);
+    class Order {
+      id = 7;
+    }
+    // An enumerable property on a class's prototype: JSON.stringify leaves it out, for...in would not.
+    Object.defineProperty(Order.prototype, 'inherited', { value: 'no', enumerable: true });
+    Object.defineProperty(Object.prototype, 'injected', {
+      value: 'no',
+      enumerable: true,
+      configurable: true,
+    });
+    try {
+      await cache.set('v:own', { a: 1, nested: { b: [2] }, order: new Order() });
+    } finally {
+      Reflect.deleteProperty(Object.prototype, 'injected');
+    }
+    const value = await cache.get<Record<string, Record<string, unknown>>>('v:own');
+    expect(value).toStrictEqual({ a: 1, nested: { b: [2] }, order: { id: 7 } });
+    expect(Object.hasOwn(value ?? {}, 'injected')).toBe(false);
+    expect(Object.hasOwn(value?.nested ?? {}, 'injected')).toBe(false);
+    expect(Object.hasOwn(value?.order ?? {}, 'inherited')).toBe(false);
+  });
+
   it('does not let a mutation of the object passed to set change the cached value', async () => {
     const cache = cacheOn(make().store);
     const order = { id: 801, lines: [{ sku: 'A', qty: 1 }] };
