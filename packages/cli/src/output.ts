@@ -1,6 +1,10 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 
+/**
+ * A stream `run()` writes to (`CliIo.stdout`, `CliIo.stderr`): `process.stdout` or any `Writable`.
+ * `isTTY` decides whether prompts and progress lines are shown, as for a real terminal.
+ */
 export type Terminal = Writable & { isTTY?: boolean };
 
 /**

@@ -18,6 +18,11 @@ export interface MemoryStoreStats {
   evictions: number;
 }
 
+/**
+ * `MemoryStore#opts`, the options object Keyv reads from a store adapter: the store's resolved
+ * `maxEntries`, `ttl` and `checkInterval`, plus the `dialect` and `url` Keyv needs to offer
+ * `Keyv#iterator()` over this store.
+ */
 export interface MemoryStoreKeyvOptions {
   /**
    * keyv 5.6 only exposes `Keyv#iterator()` for stores whose `opts.dialect` is on a fixed list

@@ -77,7 +77,12 @@ export interface RedisConnectionSettings {
 /** A {@link RedisTarget} and its {@link RedisConnectionSettings}. */
 export type RedisConnectionOptions = RedisTarget & RedisConnectionSettings;
 
+/** The topology of a {@link RedisConnection}, from its options: `url`, `cluster` or `sentinel` (or the borrowed `client`'s kind). */
 export type RedisMode = 'standalone' | 'cluster' | 'sentinel';
+/**
+ * Sends one raw command (`['SCAN', '0']`) to one node and resolves to its reply; what
+ * {@link RedisConnection.masters} hands out, one per master.
+ */
 export type NodeCommand = <T>(args: string[]) => Promise<T>;
 
 /**

@@ -8,9 +8,13 @@ import { decodeEnvelope, Inspector } from '../inspect.js';
 import { nothingMatched } from '../nothing-matched.js';
 import { type ProgressMode, progressOn } from '../progress.js';
 
-/** What an `invalidate` names: one key, a tag, or a glob pattern. */
+/**
+ * What an `invalidate` names: keys (`--key`), tags (`--tag`) or glob patterns (`--pattern`).
+ * Exported as `InvalidateKind`; `InvalidateReport.kind` holds it.
+ */
 export type Kind = 'key' | 'tag' | 'pattern';
 
+/** What `cachectl invalidate --json` prints on stdout. */
 export interface InvalidateReport {
   kind: Kind;
   /** The keys, tags or patterns given, in order. */

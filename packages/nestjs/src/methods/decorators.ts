@@ -4,6 +4,10 @@ import { CacheError, type Duration } from '@org/cache-core';
 export const CACHED_METADATA = '@org/cache-nestjs:cached';
 export const CACHE_EVICT_METADATA = '@org/cache-nestjs:cache-evict';
 
+/**
+ * The arguments of a decorated method. `CachedOptions<Args>` and `CacheEvictOptions<Args>` take
+ * their `Args` from the `key`, `keys` or `tags` functions you write, so those stay typed.
+ */
 // biome-ignore lint/suspicious/noExplicitAny: the arguments of the decorated method, typed by the user's `key`.
 export type AnyArgs = any[];
 
@@ -27,6 +31,11 @@ export interface CacheEvictOptions<Args extends AnyArgs = AnyArgs> {
   cache?: string;
 }
 
+/**
+ * What `@Cached` and `@CacheEvict` return: a method decorator that only accepts a method returning
+ * a promise and whose leading parameters match the `Args` of the options (a `key: (id: string)`
+ * on a method taking a number is a compile error).
+ */
 export type AsyncMethodDecorator<Args extends AnyArgs> = <
   M extends (...args: [...Args, ...AnyArgs]) => Promise<unknown>,
 >(

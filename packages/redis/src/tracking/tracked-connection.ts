@@ -32,6 +32,7 @@ export interface TrackedConnectionOptions {
   heartbeat?: Duration;
 }
 
+/** Counters of a client-tracking connection ({@link TrackedConnection.stats}; `store.tagTracking.stats` adds its token counts). */
 export interface TrackingStats {
   /** Keys Redis said changed. */
   invalidations: number;

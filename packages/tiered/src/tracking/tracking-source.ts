@@ -15,10 +15,19 @@ export interface TrackedReads {
   close(): Promise<void>;
 }
 
+/**
+ * `stats().tracking` with `coherence: 'tracking'`: the counters of the L2's client-tracking
+ * connection (the same shape as `@org/cache-redis`'s `TrackingStats`, declared here because the
+ * tiered store does not depend on the redis package).
+ */
 export interface TrackingStats {
+  /** Keys Redis said changed: each dropped from L1. */
   invalidations: number;
+  /** `FLUSHALL`/`FLUSHDB` seen: each emptied L1. */
   flushes: number;
+  /** Times tracking was lost (drop, kill, restart, stall): L1 is bypassed until it is back. */
   losses: number;
+  /** Connections replaced because a PING went unanswered. */
   stalls: number;
 }
 
