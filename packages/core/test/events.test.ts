@@ -8,8 +8,9 @@ import {
   createCache,
   ttl,
 } from '@org/cache-core';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { manualClock } from './support/helpers.js';
+import { deferred, faultyStore } from './support/stores.js';
 
 type Recorded = CacheEvent & { channel: CacheEventName };
 
@@ -38,17 +39,100 @@ afterEach(async () => {
 });
 
 let sequence = 0;
-function setup() {
-  const map = new Map<string, unknown>();
+function setup(store: Map<string, unknown> | CacheStore = new Map<string, unknown>()) {
+  const map = store instanceof Map ? store : (store as CacheStore & { map: Map<string, unknown> }).map;
   const clock = manualClock();
   const prefix = `ev${++sequence}`;
-  const cache = createCache({ store: map, prefix, clock, strategy: ttl('1m'), grace: '1m' });
+  const cache = createCache({ store, prefix, clock, strategy: ttl('1m'), grace: '1m' });
   open.push(cache);
   const orders = cache.domain('orders', { buckets: { summaries: {} } });
   const events = (channel: CacheEventName) =>
     recorded.filter((event) => event.cache === prefix && event.channel === channel);
   return { map, clock, prefix, cache, orders, events };
 }
+
+/**
+ * One user action per channel, each on the `orders.summaries` bucket's id `acc1`. Typed as a
+ * Record over the channel names, and iterated from `cacheChannels` below: a channel added to core
+ * without a scenario here fails the typecheck and the test.
+ */
+const scenarios: Record<CacheEventName, () => Promise<ReturnType<typeof setup>>> = {
+  async hit() {
+    const context = setup();
+    await context.orders.buckets.summaries.set('acc1', [1]);
+    await context.orders.buckets.summaries.get('acc1');
+    return context;
+  },
+  async miss() {
+    const context = setup();
+    await context.orders.buckets.summaries.get('acc1');
+    return context;
+  },
+  async staleHit() {
+    const context = setup();
+    await context.orders.buckets.summaries.set('acc1', [1]);
+    context.clock.advance(90_000); // past the 1 m ttl, inside the 1 m grace
+    await context.orders.buckets.summaries.getOrSet('acc1', () => {
+      throw new Error('down');
+    });
+    return context;
+  },
+  async softTimeout() {
+    const context = setup();
+    await context.orders.buckets.summaries.set('acc1', [1]);
+    context.clock.advance(61_000); // stale, inside grace
+    const upstream = deferred<number[]>();
+    // The caller gets the stale value once the fetch has run 20 ms (a real timer: the feature is one).
+    const answer = await context.orders.buckets.summaries.getOrSet('acc1', () => upstream.promise, {
+      softTimeout: 20,
+      fetchTimeout: '1m',
+    });
+    expect(answer).toEqual([1]);
+    upstream.resolve([2]);
+    return context;
+  },
+  async refresh() {
+    const context = setup();
+    await context.orders.buckets.summaries.getOrSet('acc1', () => [1]);
+    context.clock.advance(40_000); // past half of the 1 m fresh window
+    await context.orders.buckets.summaries.getOrSet('acc1', () => [2], { eagerRefresh: 0.5 });
+    // Published when the background refresh ends: a few promise turns on a Map store, no timer.
+    await vi.waitFor(() => expect(context.events('refresh')).toHaveLength(1), { timeout: 5_000 });
+    return context;
+  },
+  async fetch() {
+    const context = setup();
+    await context.orders.buckets.summaries.getOrSet('acc1', () => [1]);
+    return context;
+  },
+  async fetchError() {
+    const context = setup();
+    await context.orders.buckets.summaries
+      .getOrSet('acc1', () => {
+        throw new Error('salesforce is down');
+      })
+      .catch(() => {});
+    return context;
+  },
+  async invalidate() {
+    const context = setup();
+    await context.orders.buckets.summaries.invalidate('acc1');
+    return context;
+  },
+  async storeError() {
+    const store = faultyStore();
+    const context = setup(store);
+    store.mode = 'fail';
+    await context.orders.buckets.summaries.get('acc1');
+    return context;
+  },
+  async corruptEntry() {
+    const context = setup();
+    context.map.set(`${context.prefix}:orders:summaries:acc1`, 'not json');
+    await context.orders.buckets.summaries.get('acc1');
+    return context;
+  },
+};
 
 describe('cache events on node:diagnostics_channel', () => {
   it('uses stable channel names', () => {
@@ -65,6 +149,30 @@ describe('cache events on node:diagnostics_channel', () => {
       corruptEntry: 'org-cache:corrupt-entry',
     });
   });
+
+  it('has a scenario for exactly the channels core exports', () => {
+    expect(Object.keys(scenarios).sort()).toEqual(Object.keys(cacheChannels).sort());
+  });
+
+  it.each(Object.keys(cacheChannels) as CacheEventName[])(
+    'publishes on %s from a user action, labelled with the cache, domain, bucket and key',
+    async (name) => {
+      const scenario = scenarios[name];
+      expect(scenario, `no scenario publishes on cacheChannels.${name}`).toBeTypeOf('function');
+      const { prefix, events } = await scenario();
+      const published = events(name);
+      expect(published.length).toBeGreaterThanOrEqual(1);
+      for (const event of published) {
+        expect(event).toMatchObject({
+          channel: name,
+          cache: prefix,
+          domain: 'orders',
+          bucket: 'summaries',
+          key: `${prefix}:orders:summaries:acc1`,
+        });
+      }
+    },
+  );
 
   it('publishes hit and miss for plain reads, with the default bucket label', async () => {
     const { prefix, cache, events } = setup();
