@@ -13,6 +13,8 @@ export {
   type AnyArgs,
   type AsyncMethodDecorator,
   Cached,
+  type CachedBucketOptions,
+  type CachedKeyOptions,
   type CachedOptions,
   CacheEvict,
   type CacheEvictOptions,

@@ -1,7 +1,7 @@
 import type { Domain, DomainOf } from '@org/cache-core';
 import { Cached, CacheEvict } from '@org/cache-nestjs';
 import { describe, expectTypeOf, it } from 'vitest';
-import type { OrderSummary, ordersDomain } from './support/domains.js';
+import { type OrderSummary, ordersDomain } from './support/domains.js';
 
 describe('injected domains', () => {
   it('carry their buckets value types, with no cast', () => {
@@ -42,5 +42,46 @@ describe('@Cached / @CacheEvict', () => {
       }
     }
     expectTypeOf<Service['account']>().returns.resolves.toEqualTypeOf<{ id: string }>();
+  });
+});
+
+describe('@Cached({ domain, bucket, id })', () => {
+  it("takes the definition's bucket names and the method's arguments", () => {
+    class Service {
+      @Cached({ domain: ordersDomain, bucket: 'summaries', id: (accountId: string) => accountId })
+      async summaries(accountId: string): Promise<OrderSummary[]> {
+        return [{ id: accountId, total: 1 }];
+      }
+
+      // @ts-expect-error ordersDomain has no bucket 'summary'
+      @Cached({ domain: ordersDomain, bucket: 'summary', id: (accountId: string) => accountId })
+      async typo(accountId: string): Promise<OrderSummary[]> {
+        return [{ id: accountId, total: 1 }];
+      }
+
+      // @ts-expect-error the id takes a number, the method a string
+      @Cached({ domain: ordersDomain, bucket: 'notes', id: (n: number) => n })
+      async wrongId(accountId: string): Promise<string> {
+        return accountId;
+      }
+
+      // by name, as @InjectDomain('orders') takes it: any bucket name (checked at start-up)
+      @Cached({ domain: 'orders', bucket: 'notes', id: (accountId: string) => [accountId, 'latest'] })
+      async byName(accountId: string): Promise<string> {
+        return accountId;
+      }
+    }
+    expectTypeOf<Service['summaries']>().returns.resolves.toEqualTypeOf<OrderSummary[]>();
+  });
+
+  it('takes a key or a bucket, not both', () => {
+    class Service {
+      // @ts-expect-error key and bucket together
+      @Cached({ key: (id: string) => id, domain: ordersDomain, bucket: 'notes', id: (id: string) => id })
+      async both(id: string): Promise<string> {
+        return id;
+      }
+    }
+    void Service;
   });
 });

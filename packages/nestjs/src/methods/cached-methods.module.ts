@@ -2,17 +2,18 @@ import { Global, Inject, Injectable, Module, type OnModuleInit } from '@nestjs/c
 import { DiscoveryModule, DiscoveryService, MetadataScanner, ModuleRef, Reflector } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper.js';
 import { CacheError } from '@org/cache-core';
-import { findCache } from '../cache-lookup.js';
+import { findCache, findDomain } from '../cache-lookup.js';
 import { CacheHealthIndicator } from '../health/cache-health-indicator.js';
 import { DEFAULT_CACHE_NAME } from '../tokens.js';
 import {
   CACHE_EVICT_METADATA,
   CACHED_METADATA,
+  type CachedBucketOptions,
   type CachedOptions,
   type CacheEvictOptions,
 } from './decorators.js';
 import { assertOneGlobalCachePerName } from './global-names.js';
-import { cachingMethod, evictingMethod } from './wrap-method.js';
+import { bucketCachingMethod, cachingMethod, evictingMethod } from './wrap-method.js';
 
 // Marks a method this module has wrapped, so a second explorer (or a second init) leaves it alone.
 const wrapped = Symbol('@org/cache-nestjs:wrapped');
@@ -63,16 +64,37 @@ export class CachedMethodsExplorer implements OnModuleInit {
           'E_INVALID_OPTION',
           `${where}: @Cached/@CacheEvict need a singleton provider (this one is request- or transient-scoped)`,
         );
-      const options = (cached ?? evict) as { cache?: string };
-      const cache = findCache(this.moduleRef, wrapper.host, options.cache ?? DEFAULT_CACHE_NAME, where);
+      const cacheName = (cached ?? evict)?.cache ?? DEFAULT_CACHE_NAME;
       const replacement =
-        cached !== undefined
-          ? cachingMethod(cache, original as never, cached)
-          : evictingMethod(cache, original as never, evict as CacheEvictOptions);
+        cached?.bucket !== undefined
+          ? bucketCachingMethod(this.#bucket(wrapper, cached, cacheName, where), original as never, cached)
+          : cached !== undefined
+            ? cachingMethod(
+                findCache(this.moduleRef, wrapper.host, cacheName, where),
+                original as never,
+                cached,
+              )
+            : evictingMethod(
+                findCache(this.moduleRef, wrapper.host, cacheName, where),
+                original as never,
+                evict as CacheEvictOptions,
+              );
       Object.defineProperty(replacement, wrapped, { value: true });
       Object.defineProperty(replacement, 'name', { value: original.name, configurable: true });
       instance[method] = replacement;
     }
+  }
+
+  /** The bucket a `@Cached({ domain, bucket })` names; a missing domain or bucket stops the start-up. */
+  #bucket(wrapper: InstanceWrapper, options: CachedBucketOptions, cacheName: string, where: string) {
+    const domain = findDomain(this.moduleRef, wrapper.host, options.domain, cacheName, where);
+    const bucket = Object.hasOwn(domain.buckets, options.bucket) ? domain.buckets[options.bucket] : undefined;
+    if (bucket === undefined)
+      throw new CacheError(
+        'E_INVALID_OPTION',
+        `${where} uses bucket '${options.bucket}' of domain '${domain.name}', which has none by that name (its buckets: ${Object.keys(domain.buckets).join(', ')})`,
+      );
+    return bucket;
   }
 }
 

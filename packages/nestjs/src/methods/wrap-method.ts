@@ -1,15 +1,44 @@
-import type { Cache } from '@org/cache-core';
-import type { CachedOptions, CacheEvictOptions } from './decorators.js';
+import type { Bucket, BucketId, Cache, Duration } from '@org/cache-core';
+import type { CachedBucketOptions, CachedKeyOptions, CacheEvictOptions } from './decorators.js';
 
 type AsyncMethod = (this: unknown, ...args: unknown[]) => Promise<unknown>;
 
 /** The method through `cache.getOrSet(options.key(...args), ...)`. */
-export function cachingMethod(cache: Cache, original: AsyncMethod, options: CachedOptions): AsyncMethod {
-  const { key, ttl, tags } = options;
+export function cachingMethod(cache: Cache, original: AsyncMethod, options: CachedKeyOptions): AsyncMethod {
+  return throughGetOrSet(
+    options.key,
+    (key, fetch, request) => cache.getOrSet(key, fetch, request),
+    original,
+    options,
+  );
+}
+
+/** The method through `bucket.getOrSet(options.id(...args), ...)`: the bucket's strategy, schema and metrics. */
+export function bucketCachingMethod(
+  bucket: Bucket<unknown>,
+  original: AsyncMethod,
+  options: CachedBucketOptions,
+): AsyncMethod {
+  return throughGetOrSet(
+    options.id,
+    (id, fetch, request) => bucket.getOrSet(id, fetch, request),
+    original,
+    options,
+  );
+}
+
+type Request = { ttl?: Duration; tags?: readonly string[] };
+
+function throughGetOrSet<K extends string | BucketId>(
+  target: (...args: unknown[]) => K,
+  getOrSet: (target: K, fetch: () => Promise<unknown>, request: Request) => Promise<unknown>,
+  original: AsyncMethod,
+  { ttl, tags }: Pick<CachedKeyOptions, 'ttl' | 'tags'>,
+): AsyncMethod {
   return function cached(this: unknown, ...args: unknown[]) {
     try {
       const callTags = typeof tags === 'function' ? tags(...args) : tags;
-      return cache.getOrSet(key(...args), () => original.apply(this, args), {
+      return getOrSet(target(...args), () => original.apply(this, args), {
         ...(ttl === undefined ? {} : { ttl }),
         ...(callTags === undefined ? {} : { tags: callTags }),
       });
