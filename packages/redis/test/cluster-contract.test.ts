@@ -3,34 +3,25 @@ import { capabilitiesOf } from '@org/cache-core/adapter';
 import { type RedisStore, redisStore } from '@org/cache-redis';
 import {
   measure,
-  type RedisCluster,
   type RespReply,
   redisCommand,
-  startRedisCluster,
-  stopAllRedisServers,
   uniquePrefix,
+  usePrivateCluster,
 } from '@org/cache-test-support';
 import { storeContractSuite } from '@org/cache-testing';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 // The store on a real 3-master Redis Cluster (DESIGN.md "Scale path"): the whole store contract,
 // then what only a cluster can get wrong - multi-key reads across slots, pattern operations that
 // must visit every master, leases that must share their entry's slot, tags on other slots.
 
-let cluster: RedisCluster;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-  await stopAllRedisServers();
-});
+const privateCluster = usePrivateCluster();
 
 // The cast: RedisStore.get() is typed `Promise<string | undefined>`, which TypeScript does not accept
 // as keyv's generic `get<Value>()`; the runtime contract is what this file tests.
 const clusterStore = () =>
-  redisStore({ cluster: { rootNodes: cluster.rootNodes } }) as unknown as RedisStore & CacheStore;
+  redisStore({ cluster: { rootNodes: privateCluster.cluster.rootNodes } }) as unknown as RedisStore &
+    CacheStore;
 
 storeContractSuite(
   { describe, it, afterEach },
@@ -42,7 +33,7 @@ storeContractSuite(
   },
 );
 
-const port = (index: number) => cluster.nodes[index]?.port ?? 0;
+const port = (index: number) => privateCluster.cluster.nodes[index]?.port ?? 0;
 
 async function keySlot(key: string): Promise<number> {
   return Number(await redisCommand(port(0), ['CLUSTER', 'KEYSLOT', key]));
@@ -128,9 +119,11 @@ describe('redisStore on a Redis Cluster: cluster-specific behaviour', () => {
       Array.from({ length: total }, (_, index) => ({ key: `orders:detail:${index}`, value: { index } })),
     );
     const perNode = await Promise.all(
-      cluster.nodes.map((node) => keysOnNode(node.port, `${cache.prefix}:*`)),
+      privateCluster.cluster.nodes.map((node) => keysOnNode(node.port, `${cache.prefix}:*`)),
     );
-    const sizes = await Promise.all(cluster.nodes.map((node) => redisCommand(node.port, ['DBSIZE'])));
+    const sizes = await Promise.all(
+      privateCluster.cluster.nodes.map((node) => redisCommand(node.port, ['DBSIZE'])),
+    );
     measure(
       `[cluster patterns] ${total} keys written; per-master keys of this cache: ${perNode
         .map((keys, index) => `${port(index)}=${keys.length}`)
@@ -149,7 +142,9 @@ describe('redisStore on a Redis Cluster: cluster-specific behaviour', () => {
 
     expect(await cache.deleteByPattern('*')).toBe(total);
     expect(await cache.countByPattern('*')).toBe(0);
-    const left = await Promise.all(cluster.nodes.map((node) => keysOnNode(node.port, `${cache.prefix}:*`)));
+    const left = await Promise.all(
+      privateCluster.cluster.nodes.map((node) => keysOnNode(node.port, `${cache.prefix}:*`)),
+    );
     expect(left.flat()).toEqual([]);
   }, 30_000);
 
@@ -173,7 +168,7 @@ describe('redisStore on a Redis Cluster: cluster-specific behaviour', () => {
         const entrySlot = await keySlot(entryKey);
         const nodePort = owner(entrySlot);
         const everywhere = await Promise.all(
-          cluster.nodes.map((node) => keysOnNode(node.port, `${prefix}::lease:*`)),
+          privateCluster.cluster.nodes.map((node) => keysOnNode(node.port, `${prefix}::lease:*`)),
         );
         const leaseKey = everywhere.flat().find((candidate) => candidate.endsWith(`}${rest}`));
         const leaseSlot = leaseKey === undefined ? undefined : await keySlot(leaseKey);
@@ -351,7 +346,10 @@ describe('redisStore on a Redis Cluster: cluster-specific behaviour', () => {
     let error: unknown;
     try {
       // @ts-expect-error: the options type admits one of url, client, cluster or sentinel
-      redisStore({ cluster: { rootNodes: cluster.rootNodes }, url: cluster.rootNodes[0]?.url ?? '' });
+      redisStore({
+        cluster: { rootNodes: privateCluster.cluster.rootNodes },
+        url: privateCluster.cluster.rootNodes[0]?.url ?? '',
+      });
     } catch (caught) {
       error = caught;
     }

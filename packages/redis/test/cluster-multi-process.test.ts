@@ -1,13 +1,11 @@
 import {
   measure,
-  type RedisCluster,
   type RespReply,
   redisCommand,
-  startRedisCluster,
-  stopAllRedisServers,
   uniquePrefix,
+  usePrivateCluster,
 } from '@org/cache-test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type BurstResult,
   type CacheWorker,
@@ -25,30 +23,20 @@ const PROCESSES = 4;
 const CALLERS_PER_PROCESS = 250;
 const FETCH_MS = 100;
 
-let cluster: RedisCluster;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-}, 60_000);
-afterEach(() => stopAllWorkers());
-afterAll(async () => {
-  await stopAllWorkers();
-  await cluster?.stop();
-  await stopAllRedisServers();
-});
+const privateCluster = usePrivateCluster({ afterEach: stopAllWorkers });
 
 function configs(prefix: string, names: string[], extra: Partial<WorkerConfig> = {}): WorkerConfig[] {
   return names.map((name) => ({
     name,
     prefix,
-    redis: { cluster: { rootNodes: cluster.rootNodes } },
+    redis: { cluster: { rootNodes: privateCluster.cluster.rootNodes } },
     ...extra,
   }));
 }
 
 /** One command on the master that owns `key` (CLUSTER KEYSLOT + CLUSTER SLOTS), outside the adapter. */
 async function onOwner(key: string, args: string[]): Promise<RespReply> {
-  const anyPort = cluster.nodes[0]?.port ?? 0;
+  const anyPort = privateCluster.cluster.nodes[0]?.port ?? 0;
   const slot = Number(await redisCommand(anyPort, ['CLUSTER', 'KEYSLOT', key]));
   const ranges = (await redisCommand(anyPort, ['CLUSTER', 'SLOTS'])) as RespReply[][];
   const range = ranges.find(([start, end]) => slot >= Number(start) && slot <= Number(end));

@@ -1,12 +1,5 @@
-import {
-  measure,
-  type RedisServer,
-  redisCommand,
-  startRedisServer,
-  stopAllRedisServers,
-  uniquePrefix,
-} from '@org/cache-test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { measure, redisCommand, uniquePrefix, usePrivateRedis } from '@org/cache-test-support';
+import { describe, expect, it } from 'vitest';
 import {
   type BurstResult,
   type CacheWorker,
@@ -24,16 +17,7 @@ const FETCH_MS = 300;
 const INVALIDATE_AFTER_MS = 100;
 const TAG = 'account:001';
 
-let server: RedisServer;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-}, 30_000);
-afterEach(() => stopAllWorkers());
-afterAll(async () => {
-  await stopAllWorkers();
-  await stopAllRedisServers();
-});
+const privateRedis = usePrivateRedis({ afterEach: stopAllWorkers });
 
 interface Scenario {
   title: string;
@@ -102,7 +86,7 @@ const scenarios: Scenario[] = [
 
 function config(prefix: string, name: string): WorkerConfig {
   // grace keeps a past-ttl entry physically present (stale) for the warm scenarios.
-  return { name, prefix, redis: { url: server.url }, grace: '1m' };
+  return { name, prefix, redis: { url: privateRedis.server.url }, grace: '1m' };
 }
 
 function onlyValue(result: BurstResult): unknown {
@@ -112,7 +96,7 @@ function onlyValue(result: BurstResult): unknown {
 }
 
 const counterOf = async (counterKey: string) =>
-  Number((await redisCommand(server.port, ['GET', counterKey])) ?? 0);
+  Number((await redisCommand(privateRedis.server.port, ['GET', counterKey])) ?? 0);
 
 describe('no stale writes across processes', () => {
   for (const scenario of scenarios) {
@@ -128,9 +112,9 @@ describe('no stale writes across processes', () => {
         await b.request('set', { key, value: { by: 'old' }, options: { ttl: '50ms', tags: [TAG] } });
         await sleep(120);
         expect(await a.get(key)).toBeUndefined(); // stale: A will fetch
-        expect(await redisCommand(server.port, ['EXISTS', rawKey])).toBe(1);
+        expect(await redisCommand(privateRedis.server.port, ['EXISTS', rawKey])).toBe(1);
       } else {
-        expect(await redisCommand(server.port, ['EXISTS', rawKey])).toBe(0);
+        expect(await redisCommand(privateRedis.server.port, ['EXISTS', rawKey])).toBe(0);
       }
 
       // A starts a 300 ms fetch for K (5 callers) with a static tag.
@@ -158,7 +142,7 @@ describe('no stale writes across processes', () => {
       const [c] = await startWorkers([config(prefix, 'C')]);
       if (c === undefined) throw new Error('no worker C');
       const reads = await Promise.all([a, b, c].map((worker) => worker.get(key)));
-      const raw = await redisCommand(server.port, ['GET', rawKey]);
+      const raw = await redisCommand(privateRedis.server.port, ['GET', rawKey]);
       measure(
         `[no-stale-writes ${scenario.title}] invalidation took ${invalidationMs.toFixed(0)} ms, ` +
           `${(aResult.finishedAt - invalidatedAt).toFixed(0)} ms before A's fetch ended; reads A/B/C: ${JSON.stringify(reads)}; ` +

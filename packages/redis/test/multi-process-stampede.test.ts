@@ -1,12 +1,5 @@
-import {
-  measure,
-  type RedisServer,
-  redisCommand,
-  startRedisServer,
-  stopAllRedisServers,
-  uniquePrefix,
-} from '@org/cache-test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { measure, redisCommand, uniquePrefix, usePrivateRedis } from '@org/cache-test-support';
+import { describe, expect, it } from 'vitest';
 import {
   type BurstResult,
   type CacheWorker,
@@ -25,25 +18,16 @@ const CALLERS_PER_PROCESS = 250;
 const FETCH_MS = 100;
 const ROUNDS = 3;
 
-let server: RedisServer;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-}, 30_000);
-afterEach(() => stopAllWorkers());
-afterAll(async () => {
-  await stopAllWorkers();
-  await stopAllRedisServers();
-});
+const privateRedis = usePrivateRedis({ afterEach: stopAllWorkers });
 
 const counterOf = async (counterKey: string) =>
-  Number((await redisCommand(server.port, ['GET', counterKey])) ?? 0);
+  Number((await redisCommand(privateRedis.server.port, ['GET', counterKey])) ?? 0);
 
 function configs(prefix: string, count: number, extra: Partial<WorkerConfig> = {}): WorkerConfig[] {
   return Array.from({ length: count }, (_, index) => ({
     name: `p${index}`,
     prefix,
-    redis: { url: server.url },
+    redis: { url: privateRedis.server.url },
     ...extra,
   }));
 }

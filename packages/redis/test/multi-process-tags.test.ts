@@ -1,12 +1,5 @@
-import {
-  measure,
-  type RedisServer,
-  redisCommand,
-  startRedisServer,
-  stopAllRedisServers,
-  uniquePrefix,
-} from '@org/cache-test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { measure, redisCommand, uniquePrefix, usePrivateRedis } from '@org/cache-test-support';
+import { describe, expect, it } from 'vitest';
 import { type CacheWorker, startWorkers, stopAllWorkers, type WorkerConfig } from './workers/pool.js';
 
 // DESIGN.md "Dependency tracking", across processes: invalidating a tag misses every dependent on
@@ -15,20 +8,11 @@ import { type CacheWorker, startWorkers, stopAllWorkers, type WorkerConfig } fro
 
 const HOUR = 3_600_000;
 
-let server: RedisServer;
-
-beforeAll(async () => {
-  server = await startRedisServer();
-}, 30_000);
-afterEach(() => stopAllWorkers());
-afterAll(async () => {
-  await stopAllWorkers();
-  await stopAllRedisServers();
-});
+const privateRedis = usePrivateRedis({ afterEach: stopAllWorkers });
 
 function config(prefix: string, name: string, skewMs = 0): WorkerConfig {
   // Entries live a day: logical expiry does depend on the writer's clock, tags must not.
-  return { name, prefix, redis: { url: server.url }, skewMs, strategy: { ttl: '1d' } };
+  return { name, prefix, redis: { url: privateRedis.server.url }, skewMs, strategy: { ttl: '1d' } };
 }
 
 const dependents = (count: number, tag: string) =>
@@ -46,7 +30,7 @@ async function getMany(worker: CacheWorker, keys: string[]): Promise<unknown[]> 
 
 /** Calls per command since the server started, from INFO commandstats (INFO itself excluded). */
 async function commandCalls(): Promise<Map<string, number>> {
-  const info = String(await redisCommand(server.port, ['INFO', 'commandstats']));
+  const info = String(await redisCommand(privateRedis.server.port, ['INFO', 'commandstats']));
   const calls = new Map<string, number>();
   for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
     if (match[1] !== 'info') calls.set(match[1] as string, Number(match[2]));

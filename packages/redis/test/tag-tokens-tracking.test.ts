@@ -1,13 +1,7 @@
 import { type Cache, createCache, isCacheError } from '@org/cache-core';
 import { redisStore } from '@org/cache-redis';
-import {
-  type RedisServer,
-  redisCommand,
-  startRedisServer,
-  stopAllRedisServers,
-  uniquePrefix,
-} from '@org/cache-test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { redisCommand, uniquePrefix, usePrivateRedis } from '@org/cache-test-support';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startWorkers, stopAllWorkers } from './workers/pool.js';
 
 // redisStore({ trackTagTokens: true }): tag tokens kept in process, invalidated by Redis client
@@ -15,15 +9,7 @@ import { startWorkers, stopAllWorkers } from './workers/pool.js';
 // tokens); a tag invalidated by another process is seen on the next read, and nothing is kept
 // while tracking is down.
 
-let server: RedisServer;
-beforeAll(async () => {
-  server = await startRedisServer();
-}, 30_000);
-afterEach(() => stopAllWorkers());
-afterAll(async () => {
-  await stopAllWorkers();
-  await stopAllRedisServers();
-});
+const privateRedis = usePrivateRedis({ afterEach: stopAllWorkers });
 const opened: Cache[] = [];
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((cache) => cache.close()));
@@ -31,7 +17,7 @@ afterEach(async () => {
 
 /** Calls per command since the server started, from INFO commandstats. */
 async function commandCalls(): Promise<Map<string, number>> {
-  const info = String(await redisCommand(server.port, ['INFO', 'commandstats']));
+  const info = String(await redisCommand(privateRedis.server.port, ['INFO', 'commandstats']));
   const calls = new Map<string, number>();
   for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
     calls.set(match[1] as string, Number(match[2]));
@@ -39,7 +25,7 @@ async function commandCalls(): Promise<Map<string, number>> {
   return calls;
 }
 
-function trackedCache(prefix: string, url = server.url) {
+function trackedCache(prefix: string, url = privateRedis.server.url) {
   const store = redisStore({ url, trackTagTokens: true });
   const cache = createCache({ store, prefix, operationTimeout: '5s' });
   opened.push(cache);
@@ -76,7 +62,7 @@ describe('redisStore({ trackTagTokens: true })', { timeout: 30_000 }, () => {
     const { store, cache } = trackedCache(prefix);
     await store.tagTracking?.ready();
     const [other] = await startWorkers([
-      { name: 'B', prefix, redis: { url: server.url }, trackTagTokens: true },
+      { name: 'B', prefix, redis: { url: privateRedis.server.url }, trackTagTokens: true },
     ]);
     for (let round = 1; round <= 20; round++) {
       await cache.set('catalog:3', { round }, { tags: ['product:D'] });
@@ -97,7 +83,7 @@ describe('redisStore({ trackTagTokens: true })', { timeout: 30_000 }, () => {
     await store.tagTracking?.ready();
     await cache.set('catalog:4', 'four', { tags: ['product:E'] });
     expect(await cache.get('catalog:4')).toBe('four');
-    await redisCommand(server.port, ['SET', `${prefix}::tag:product:E`, 'AAAAAAAA.zz']);
+    await redisCommand(privateRedis.server.port, ['SET', `${prefix}::tag:product:E`, 'AAAAAAAA.zz']);
     await new Promise((resolve) => setTimeout(resolve, 10));
     expect(await cache.get('catalog:4')).toBeUndefined();
   });
@@ -109,19 +95,19 @@ describe('redisStore({ trackTagTokens: true })', { timeout: 30_000 }, () => {
     await cache.set('catalog:5', 'five', { tags: ['product:F'] });
     expect(await cache.get('catalog:5')).toBe('five');
     // Tracking connections of this server carry flag t; kill them all (this test's only).
-    const list = String(await redisCommand(server.port, ['CLIENT', 'LIST']));
+    const list = String(await redisCommand(privateRedis.server.port, ['CLIENT', 'LIST']));
     const tracked = [...list.matchAll(/\bid=(\d+)\b[^\n]*\bflags=\S*t/g)].map((match) => match[1] as string);
     expect(tracked.length).toBeGreaterThanOrEqual(1);
-    for (const id of tracked) await redisCommand(server.port, ['CLIENT', 'KILL', 'ID', id]);
+    for (const id of tracked) await redisCommand(privateRedis.server.port, ['CLIENT', 'KILL', 'ID', id]);
     // While it is down, a change made meanwhile is seen (tokens are read from Redis).
-    await redisCommand(server.port, ['SET', `${prefix}::tag:product:F`, 'BBBBBBBB.zz']);
+    await redisCommand(privateRedis.server.port, ['SET', `${prefix}::tag:product:F`, 'BBBBBBBB.zz']);
     expect(await cache.get('catalog:5')).toBeUndefined();
     expect(store.tagTracking?.stats.losses).toBeGreaterThanOrEqual(1);
   });
 
   it('Redis refuses tracking (ACL without +client|tracking): tokens are read every time, reads stay right', async () => {
     const username = uniquePrefix('no-tracking').replace(/[^a-z0-9-]/gi, '');
-    await redisCommand(server.port, [
+    await redisCommand(privateRedis.server.port, [
       'ACL',
       'SETUSER',
       username,
@@ -132,7 +118,12 @@ describe('redisStore({ trackTagTokens: true })', { timeout: 30_000 }, () => {
       '+@all',
       '-client|tracking',
     ]);
-    const store = redisStore({ url: server.url, username, password: 'pw', trackTagTokens: true });
+    const store = redisStore({
+      url: privateRedis.server.url,
+      username,
+      password: 'pw',
+      trackTagTokens: true,
+    });
     const cache = createCache({ store, prefix: uniquePrefix('tag-tracking-acl'), operationTimeout: '5s' });
     opened.push(cache);
     const refusal = await store.tagTracking?.ready().then(

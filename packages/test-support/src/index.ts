@@ -18,6 +18,7 @@ export {
   runs,
 } from './invalidation-race.js';
 export { measure, measurementsFile, report } from './measurements.js';
+export { type PrivateRedisOptions, usePrivateCluster, usePrivateRedis } from './private-redis.js';
 export {
   clusterNodeArgs,
   type RedisCluster,
