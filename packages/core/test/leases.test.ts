@@ -1,4 +1,5 @@
 import { createCache } from '@org/cache-core';
+import { capabilitiesOf, type StoreCapabilities } from '@org/cache-core/adapter';
 import { afterEach, describe, expect, it } from 'vitest';
 import { deferred, flush, leasingStore } from './support/stores.js';
 
@@ -91,6 +92,63 @@ describe('cross-process leases', () => {
     const started = performance.now();
     expect(await waiting).toBe('waiter fetched');
     expect(performance.now() - started).toBeLessThan(1_000);
+  });
+
+  /**
+   * Holds the next `count` lease acquires on `store` until the returned gate opens: a process that
+   * has read a miss is stopped just before its acquire, while another runs a whole fetch.
+   */
+  function holdNextAcquires(store: ReturnType<typeof leasingStore>, count: number) {
+    const leases = capabilitiesOf(store)?.leases as NonNullable<StoreCapabilities['leases']>;
+    const gate = deferred<void>();
+    const acquire = leases.acquire.bind(leases);
+    let held = 0;
+    leases.acquire = async (key, token, ttlMs) => {
+      if (held < count) {
+        held++;
+        await gate.promise;
+      }
+      return acquire(key, token, ttlMs);
+    };
+    return gate;
+  }
+
+  it('reads again after taking the lease: a miss overtaken by another process’s whole fetch does not fetch twice', async () => {
+    const store = leasingStore();
+    const [late, quick] = processes(store, 2);
+    const gate = holdNextAcquires(store, 1);
+    let fetches = 0;
+    const fetcher = () => `fetch ${++fetches}`;
+    // `late` has read the miss and is held just before its acquire...
+    const lateCall = late?.getOrSet('k', fetcher);
+    await flush();
+    // ...while `quick` takes the lease, fetches, writes and lets go.
+    expect(await quick?.getOrSet('k', fetcher)).toBe('fetch 1');
+    expect(store.leases.size).toBe(0);
+    gate.resolve();
+    expect(await lateCall).toBe('fetch 1');
+    expect(fetches).toBe(1);
+    expect(store.leases.size).toBe(0);
+    expect(late?.stats().buckets.default?.coalesced).toBe(1);
+  });
+
+  it('reads again after taking the leases of a batch: keys written meanwhile are not fetched again', async () => {
+    const store = leasingStore();
+    const [late, quick] = processes(store, 2);
+    const gate = holdNextAcquires(store, 3);
+    const asked: string[][] = [];
+    const batch = (keys: string[]) => {
+      asked.push(keys);
+      return new Map(keys.map((key) => [key, `${key} from call ${asked.length}`]));
+    };
+    const lateCall = late?.getManyOrSet(['a', 'b', 'c'], batch);
+    await flush();
+    // Another process writes two of the three keys while the batch waits on its acquires.
+    expect(await quick?.getManyOrSet(['a', 'b'], batch)).toEqual(['a from call 1', 'b from call 1']);
+    gate.resolve();
+    expect(await lateCall).toEqual(['a from call 1', 'b from call 1', 'c from call 2']);
+    expect(asked).toEqual([['a', 'b'], ['c']]);
+    expect(store.leases.size).toBe(0);
   });
 
   it('can be turned off: each process fetches for itself', async () => {

@@ -1,5 +1,5 @@
 import type { Scope } from '../config/scope.js';
-import type { ReadOutcome } from '../entry/entries.js';
+import type { FreshOutcome, ReadOutcome } from '../entry/entries.js';
 import { createTokenSource } from '../entry/tokens.js';
 import type { Flight } from './coalescer.js';
 import type { CacheContext } from './context.js';
@@ -11,7 +11,8 @@ export type LeaseDecision = { kind: 'fetch'; plan: WritePlan } | { kind: 'found'
 
 /**
  * Decides who fetches a key that missed, across processes sharing the store. The process that
- * takes the lease fetches and commits through it; the others wait for the lease to go (woken by
+ * takes the lease reads the entry once more (`writtenMeanwhile`), then fetches and commits through
+ * the lease unless that read found it written; the others wait for the lease to go (woken by
  * the store, or at the latest after `waitMs`), then read what the holder wrote. If the holder
  * wrote nothing, the waiter tries to take the lease itself; once its wait is used up it fetches
  * without writing (the holder still may). A store that cannot answer leases degrades to a plain
@@ -34,7 +35,11 @@ export async function decideFetcher(
     flight.assertOpen();
     if (!waitFirst) {
       const plan = await tryLease(context, flight, lease);
-      if (plan !== undefined) return { kind: 'fetch', plan };
+      if (plan !== undefined) {
+        const written =
+          plan.kind === 'lease' ? await writtenMeanwhile(context, flight, scope, plan) : undefined;
+        return written === undefined ? { kind: 'fetch', plan } : { kind: 'found', outcome: written };
+      }
     }
     waitFirst = false;
     const remaining = deadline - performance.now();
@@ -45,6 +50,34 @@ export async function decideFetcher(
     if (outcome.kind === 'fresh') return { kind: 'found', outcome };
     // The store stopped answering while we waited: fetch now rather than spend another deadline.
     if (outcome.kind === 'error') return { kind: 'fetch', plan: { kind: 'plain' } };
+  }
+}
+
+/**
+ * Reads the entry again once its lease is taken: another process may have held the lease, written
+ * the entry and let the lease go between this caller's miss and its acquire. Fetching then would
+ * be a second upstream call for one expiry (seen with 4 processes on a hot key crossing its ttl
+ * while one of them refreshed it). A fresh entry releases the lease and is the answer; anything
+ * else (still missing, stale, unreadable) leaves the lease held for the fetch.
+ */
+export async function writtenMeanwhile(
+  context: CacheContext,
+  flight: Flight,
+  scope: Scope,
+  plan: WritePlan,
+): Promise<FreshOutcome | undefined> {
+  const outcome = await context.entries.read(flight.key, scope);
+  if (outcome.kind !== 'fresh') return undefined;
+  await releaseLease(context, flight, plan);
+  return outcome;
+}
+
+/** Gives up the lease a plan holds, unless its write consumed it. */
+export async function releaseLease(context: CacheContext, flight: Flight, plan: WritePlan): Promise<void> {
+  if (plan.kind === 'lease' && flight.leaseToken === plan.token) {
+    flight.leaseToken = undefined;
+    // A lease that cannot be released expires by itself; waiters are bounded by their own timeout.
+    await context.store.leases?.release(flight.key, plan.token).catch(() => {});
   }
 }
 

@@ -5,6 +5,7 @@ import { CacheError } from '../errors.js';
 import { publish, traceFlight } from '../observe/events.js';
 import type { Flight } from './coalescer.js';
 import type { CacheContext } from './context.js';
+import { releaseLease } from './cross-process.js';
 import type { FetchJob } from './fetch-job.js';
 import { type FetchDirectives, FetcherControl, NOT_MODIFIED } from './fetcher-control.js';
 import { eventOf, flightMessage, recordDroppedWrites } from './record.js';
@@ -21,15 +22,6 @@ export async function fetchAndStore(job: FetchJob, plan: WritePlan): Promise<Fli
     return await fetchThenWrite(job, plan);
   } finally {
     await releaseLease(job.context, job.flight, plan);
-  }
-}
-
-/** Gives up the lease a plan holds, unless its write consumed it. */
-export async function releaseLease(context: CacheContext, flight: Flight, plan: WritePlan): Promise<void> {
-  if (plan.kind === 'lease' && flight.leaseToken === plan.token) {
-    flight.leaseToken = undefined;
-    // A lease that cannot be released expires by itself; waiters are bounded by their own timeout.
-    await context.store.leases?.release(flight.key, plan.token).catch(() => {});
   }
 }
 

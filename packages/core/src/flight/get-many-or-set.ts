@@ -5,8 +5,8 @@ import { traceFlight } from '../observe/events.js';
 import { type BatchFetcher, valuesByKey } from './batch-result.js';
 import type { Flight } from './coalescer.js';
 import type { CacheContext } from './context.js';
-import { decideFetcher, tryLease } from './cross-process.js';
-import { releaseLease, snapshotStaticTags, storeFetched } from './fetch-and-store.js';
+import { decideFetcher, releaseLease, tryLease } from './cross-process.js';
+import { snapshotStaticTags, storeFetched } from './fetch-and-store.js';
 import { NO_DIRECTIVES } from './fetcher-control.js';
 import { flightTagsOf } from './get-or-set.js';
 import { flightMessage, recordReadProblem } from './record.js';
@@ -169,6 +169,7 @@ async function fetchMissing(call: BatchCall, missing: Member[], unreadable: Set<
       else member.plan = plan;
     }),
   );
+  const answered = await writtenMeanwhileMany(call, missing);
   const waits = [...held].map(async (member) => {
     try {
       const decision = await decideFetcher(call.context, member.flight, call.scope, lease, true);
@@ -192,10 +193,36 @@ async function fetchMissing(call: BatchCall, missing: Member[], unreadable: Set<
   await Promise.all([
     fetchGroup(
       call,
-      missing.filter((member) => !held.has(member)),
+      missing.filter((member) => !held.has(member) && !answered.has(member)),
     ),
     leftovers,
   ]);
+}
+
+/**
+ * `writtenMeanwhile` for a batch, in one read: the keys whose lease this call took are read again,
+ * and those another process wrote between this call's read and its acquire are answered from the
+ * store (their leases released) instead of fetched. Returns the members so answered.
+ */
+async function writtenMeanwhileMany(call: BatchCall, missing: Member[]): Promise<Set<Member>> {
+  const answered = new Set<Member>();
+  const leased = missing.filter((member) => member.plan.kind === 'lease');
+  if (leased.length === 0) return answered;
+  const outcomes = await call.context.entries.readMany(
+    leased.map((member) => member.item.key),
+    call.scope,
+  );
+  await Promise.all(
+    leased.map(async (member, index) => {
+      const outcome = outcomes[index] as ReadOutcome;
+      if (outcome.kind !== 'fresh') return;
+      answered.add(member);
+      await releaseLease(call.context, member.flight, member.plan);
+      call.scope.metrics.coalesced++;
+      member.resolve({ source: 'remote', value: outcome.value });
+    }),
+  );
+  return answered;
 }
 
 /** One call of the batch fetcher for these members, then each value written on its own. */

@@ -4,8 +4,8 @@ import type { FreshOutcome } from '../entry/entries.js';
 import { publish } from '../observe/events.js';
 import type { Flight, FlightTags } from './coalescer.js';
 import type { CacheContext } from './context.js';
-import { tryLease } from './cross-process.js';
-import { fetchAndStore, releaseLease } from './fetch-and-store.js';
+import { releaseLease, tryLease } from './cross-process.js';
+import { fetchAndStore } from './fetch-and-store.js';
 import { eventOf } from './record.js';
 import type { Fetcher, FlightOutcome, WritePlan } from './types.js';
 
