@@ -436,12 +436,25 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
     return winners;
   }
 
-  /** The lease lives in L2; a commit also updates L1 and tells the other instances. */
+  /**
+   * The lease lives in L2; a commit also updates L1 and tells the other instances. Core reads the
+   * entry again after waiting on a lease and after taking one (another instance may have just
+   * written it): that read must reach L2, because this L1's copy is older and the message that
+   * drops it (bus or Redis push) may still be on its way. Without this, an instance that waited
+   * on another's eager refresh found its own old copy past the refresh point and refreshed again.
+   */
   private leasesThrough(leases: StoreLeases): StoreLeases {
     return {
-      acquire: (key, token, ttlMs) => leases.acquire(key, token, ttlMs),
+      acquire: async (key, token, ttlMs) => {
+        const acquired = await leases.acquire(key, token, ttlMs);
+        if (acquired) await this.dropFromL1({ keys: [key] });
+        return acquired;
+      },
       release: (key, token) => leases.release(key, token),
-      waitForRelease: (key, timeoutMs, signal) => leases.waitForRelease(key, timeoutMs, signal),
+      waitForRelease: async (key, timeoutMs, signal) => {
+        await leases.waitForRelease(key, timeoutMs, signal);
+        await this.dropFromL1({ keys: [key] });
+      },
       commit: async (key, token, value, ttlMs) => {
         const written = await leases.commit(key, token, toL2(value, key, this.codec), ttlMs);
         if (written) {
