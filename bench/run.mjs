@@ -8,7 +8,7 @@ import { aggregate } from './lib/aggregate.mjs';
 import { launchWorker } from './lib/launch.mjs';
 import { describeRun } from './lib/machine.mjs';
 import { baselineFor, SCENARIOS, TIERS } from './lib/plan.mjs';
-import { formatRate, renderReport, targetRows } from './lib/report.mjs';
+import { expiryLine, formatRate, renderReport, targetRows } from './lib/report.mjs';
 import { parseSettings } from './lib/settings.mjs';
 
 /**
@@ -106,6 +106,7 @@ function describeResult(record) {
   if (result.propagated === 0) return `not propagated (${result.rounds} rounds)`;
   if (result.bytesPerEntry !== undefined) return `${Math.round(result.bytesPerEntry)} B/entry`;
   if (result.cells !== undefined) return `${result.cells} codec x size cells`;
+  if (result.expiryVariants !== undefined) return expiryLine(result);
   if (result.getNoSdkRatio !== undefined) {
     const ratios = (path) =>
       `${result[`${path}NoSdkRatio`].toFixed(2)}x / ${result[`${path}SdkRatio`].toFixed(2)}x`;
@@ -132,6 +133,7 @@ async function measure(unit, redis) {
     latencySamples: settings.latencySamples,
     entries: settings.entries,
     rounds: settings.rounds,
+    quick: settings.quick,
   };
   const profileDir = `${RESULTS}profiles/${unit.subject}.${unit.scenario}.r${unit.repeat}.${unit.role}`;
   const execArgv = settings.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];

@@ -6,8 +6,9 @@ import { mean, median } from './stats.mjs';
  * bracketing the subjects), medianed over repeats.
  */
 
-// Figures where the worst repeat is the honest summary, or where repeats add up.
-const WORST = new Set(['fetches', 'maxMs', 'regressions']);
+// Figures where the worst repeat is the honest summary, or where repeats add up. A field named
+// `<part>.<name>` (one per codec or freshness variant) is combined by its last part.
+const WORST = new Set(['fetches', 'maxMs', 'regressions', 'maxPerRefresh', 'maxAgeMs']);
 const SUMMED = new Set(['rounds', 'propagated', 'timeouts', 'misses']);
 
 function combine(results) {
@@ -16,8 +17,9 @@ function combine(results) {
   for (const field of fields) {
     const values = results.map((result) => result[field]).filter((value) => typeof value === 'number');
     if (values.length === 0) continue;
-    if (WORST.has(field)) combined[field] = Math.max(...values);
-    else if (SUMMED.has(field)) combined[field] = values.reduce((sum, value) => sum + value, 0);
+    const name = field.slice(field.lastIndexOf('.') + 1);
+    if (WORST.has(name)) combined[field] = Math.max(...values);
+    else if (SUMMED.has(name)) combined[field] = values.reduce((sum, value) => sum + value, 0);
     else combined[field] = median(values);
   }
   return combined;

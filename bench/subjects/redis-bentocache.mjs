@@ -1,5 +1,6 @@
 import { BentoCache, bentostore } from 'bentocache';
 import { redisDriver } from 'bentocache/drivers/redis';
+import { bentoFreshness } from '../lib/handles.mjs';
 
 /** bentocache with its Redis driver only (ioredis inside), as in its cache-drivers docs. */
 export default {
@@ -22,6 +23,7 @@ export default {
       get: (key) => bento.get({ key }),
       set: (key, value) => bento.set({ key, value }),
       getOrSet: (key, fetcher) => bento.getOrSet({ key, factory: fetcher }),
+      freshness: bentoFreshness(bento),
       teardown: () => bento.disconnect(),
     };
   },

@@ -1,6 +1,6 @@
 import { createKeyv } from '@keyv/redis';
 import { createCache } from 'cache-manager';
-import { handWrittenLoadPage } from '../lib/handles.mjs';
+import { cacheManagerFreshness, handWrittenLoadPage } from '../lib/handles.mjs';
 
 /** cache-manager 7 on Redis as its README shows: one store from @keyv/redis's createKeyv(). */
 export default {
@@ -22,6 +22,7 @@ export default {
         (keys) => cache.mget(keys),
         (entries) => cache.mset(entries.map((entry) => ({ ...entry, ttl: ctx.ttlMs }))),
       ),
+      freshness: cacheManagerFreshness(cache),
       teardown: () => cache.disconnect(),
     };
   },

@@ -1,6 +1,7 @@
 import { BentoCache, bentostore } from 'bentocache';
 import { memoryDriver } from 'bentocache/drivers/memory';
 import { redisBusDriver, redisDriver } from 'bentocache/drivers/redis';
+import { bentoFreshness } from '../lib/handles.mjs';
 
 /** bentocache multi-tier as its docs set it up: memory L1, Redis L2, Redis bus keeping L1s in sync. */
 export default {
@@ -27,6 +28,7 @@ export default {
       get: (key) => bento.get({ key }),
       set: (key, value) => bento.set({ key, value }),
       getOrSet: (key, fetcher) => bento.getOrSet({ key, factory: fetcher }),
+      freshness: bentoFreshness(bento),
       teardown: () => bento.disconnect(),
     };
   },
