@@ -94,8 +94,12 @@ export default {
       for (const variant of variants) {
         if (variant !== variants[0])
           await Promise.all(workers.map((worker) => worker.next('ready', (m) => m.variant === variant)));
+        // Written once all are ready (a worker may take longer to start than a quick run's ttl), so
+        // the run begins on a fresh entry.
+        workers[0].send({ type: 'prime', variant });
+        await workers[0].next('primed', (m) => m.variant === variant);
         // A common start on the shared wall clock, a little ahead so every worker is waiting for it.
-        const startAt = Date.now() + 100;
+        const startAt = Date.now() + 50;
         for (const worker of workers) worker.send({ type: 'go', variant, startAt });
       }
       const results = await Promise.all(workers.map((worker) => worker.result));
@@ -146,13 +150,15 @@ async function runVariant(handle, ctx, ipc, counter, variant, variants, p) {
       throw wrongValue(ctx.subject, `${variant} getOrSet(${key}) served a value ${age} ms old`, value);
     return age;
   };
+  ipc.send({ type: 'ready', variant, variants });
   if (ctx.role === 'p0') {
-    // One process writes both keys before the start: the run begins on a fresh entry.
+    // One process writes both keys, on the runner's word, just before the start.
+    await ipc.next('prime', (message) => message.variant === variant);
     check(await call(hotKey, async () => stamp(orderPage(HOT_INDEX, 0)), p), HOT_INDEX, hotKey, p);
     check(await call(hitKey, hitFetcher, hitParams), HIT_INDEX, hitKey, hitParams);
+    hitFetches = 0;
+    ipc.send({ type: 'primed', variant });
   }
-  hitFetches = 0;
-  ipc.send({ type: 'ready', variant, variants });
   const { startAt } = await ipc.next('go', (message) => message.variant === variant);
   const endAt = startAt + p.runMs;
   const hot = [];
