@@ -302,6 +302,26 @@ export class RedisConnection {
   }
 
   /**
+   * Cluster only: a new standalone client (not connected, owned by the caller) to the node at
+   * `host:port` as CLUSTER SLOTS names it, with the settings node-redis gives its own node
+   * clients: the cluster's `defaults` (this store's hardened options, credentials, TLS) and its
+   * `nodeAddressMap`, then `overrides`. For connections that must stay on one node (tracking).
+   */
+  clusterNodeClient(host: string, port: number, overrides: Partial<RedisClientOptions>): RedisClientType {
+    if (this.mode !== 'cluster') {
+      throw new CacheError('E_UNSUPPORTED', `redis: clusterNodeClient() on a ${this.mode} connection`);
+    }
+    const { defaults = {}, nodeAddressMap } = (this.client as RedisClusterType)._options;
+    const address = `${host}:${port}`;
+    const mapped = typeof nodeAddressMap === 'function' ? nodeAddressMap(address) : nodeAddressMap?.[address];
+    return createClient({
+      ...defaults,
+      ...overrides,
+      socket: { ...defaults.socket, ...(mapped ?? { host, port }) },
+    } as RedisClientOptions) as unknown as RedisClientType;
+  }
+
+  /**
    * Closes the client unless it was borrowed. Idempotent (the first call decides how); never
    * hangs on a dead server. By default, replies to commands already sent are waited for (at most
    * 1 s); `{ wait: false }` drops them at once, for a connection held by a blocking read (a PING

@@ -35,3 +35,18 @@ function crc16(bytes: Buffer, start: number, end: number): number {
   }
   return crc;
 }
+
+/**
+ * The indexes of `keys` grouped by slot, in first-seen order: a multi-key command (MGET) must not
+ * cross slots on a cluster, even between slots of one node (CROSSSLOT).
+ */
+export function indexesBySlot(keys: readonly string[]): Map<number, number[]> {
+  const bySlot = new Map<number, number[]>();
+  keys.forEach((key, index) => {
+    const slot = keySlot(key);
+    const indexes = bySlot.get(slot);
+    if (indexes === undefined) bySlot.set(slot, [index]);
+    else indexes.push(index);
+  });
+  return bySlot;
+}

@@ -9,14 +9,15 @@ import {
 import type { KeyvStoreAdapter, StoredData } from 'keyv';
 import { RedisConnection, type RedisConnectionOptions } from './connection.js';
 import { FOREIGN_TYPE } from './foreign-type.js';
-import { keySlot } from './key-slot.js';
+import { indexesBySlot } from './key-slot.js';
 import { LeaseKeys } from './lease-keys.js';
 import { RedisLeases } from './leases.js';
 import { scanKeys } from './scan.js';
 import { Subscriptions } from './subscriptions.js';
 import { TrackedTagTokens } from './tracking/tag-tokens.js';
 import {
-  TrackedConnection,
+  openTrackedConnection,
+  type TrackedConnection,
   type TrackedConnectionOptions,
   type TrackingListener,
 } from './tracking/tracked-connection.js';
@@ -123,12 +124,13 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   /**
-   * A dedicated RESP3 connection with client tracking, to the same server and with the same
-   * settings as this store's: what is read through it is invalidated by Redis (see
-   * `TrackedConnection`). The tiered store opens one for `coherence: 'tracking'`; the caller closes it.
+   * A dedicated RESP3 connection with client tracking (one per master on a cluster), to the same
+   * server(s) and with the same settings as this store's: what is read through it is invalidated
+   * by Redis (see `TrackedNode`, `TrackedCluster`). The tiered store opens one for
+   * `coherence: 'tracking'`; the caller closes it. E_UNSUPPORTED on a Sentinel connection.
    */
   openTracking(listener: TrackingListener, options?: TrackedConnectionOptions): TrackedConnection {
-    return new TrackedConnection(this.connection, listener, options);
+    return openTrackedConnection(this.connection, listener, options);
   }
 
   /** The node-redis client, for what the adapter does not cover. */
@@ -174,13 +176,7 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
       return values.map((value) => value ?? undefined);
     }
     // MGET must not cross slots on a cluster: one MGET per slot, in parallel, back in order.
-    const bySlot = new Map<number, number[]>();
-    keys.forEach((key, index) => {
-      const slot = keySlot(key);
-      const indexes = bySlot.get(slot);
-      if (indexes === undefined) bySlot.set(slot, [index]);
-      else indexes.push(index);
-    });
+    const bySlot = indexesBySlot(keys);
     const result = new Array<string | undefined>(keys.length);
     await Promise.all(
       [...bySlot.values()].map(async (indexes) => {

@@ -2,8 +2,8 @@ import { type Cache, type CacheStore, createCache, isCacheError } from '@org/cac
 import { capabilitiesOf } from '@org/cache-core/adapter';
 import { type RedisStore, redisStore } from '@org/cache-redis';
 import {
+  clusterSlotOwners,
   measure,
-  type RespReply,
   redisCommand,
   uniquePrefix,
   usePrivateCluster,
@@ -40,19 +40,7 @@ async function keySlot(key: string): Promise<number> {
 }
 
 /** The port of the master serving `slot`, from CLUSTER SLOTS. */
-async function slotOwners(): Promise<(slot: number) => number> {
-  const ranges = (await redisCommand(port(0), ['CLUSTER', 'SLOTS'])) as RespReply[][];
-  const owned = ranges.map(([start, end, master]) => ({
-    start: Number(start),
-    end: Number(end),
-    port: Number((master as RespReply[])[1]),
-  }));
-  return (slot) => {
-    const range = owned.find((candidate) => slot >= candidate.start && slot <= candidate.end);
-    if (range === undefined) throw new Error(`no master for slot ${slot}`);
-    return range.port;
-  };
-}
+const slotOwners = () => clusterSlotOwners(port(0));
 
 /** Every key matching `pattern` on one node (SCAN on that node only, no redirects). */
 async function keysOnNode(nodePort: number, pattern: string): Promise<string[]> {

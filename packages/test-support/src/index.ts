@@ -20,7 +20,10 @@ export {
 export { measure, measurementsFile, report } from './measurements.js';
 export { type PrivateRedisOptions, usePrivateCluster, usePrivateRedis } from './private-redis.js';
 export {
+  clusterKeySlot,
   clusterNodeArgs,
+  clusterSlotOwners,
+  moveClusterSlot,
   type RedisCluster,
   type StartRedisClusterOptions,
   startRedisCluster,

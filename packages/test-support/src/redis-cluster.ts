@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { type RedisServer, redisBinary, startRedisServer } from './redis-server.js';
-import { redisCommand } from './resp.js';
+import { type RespReply, redisCommand } from './resp.js';
 
 const execFileAsync = promisify(execFile);
 const HOST = '127.0.0.1';
@@ -149,4 +149,66 @@ export async function waitForClusterOk(
     })
     .join('\n');
   throw new Error(`Redis Cluster not ok after ${timeoutMs} ms:\n${report}`);
+}
+
+/** The port of the master serving each slot, as the node on `port` sees it (CLUSTER SLOTS). */
+export async function clusterSlotOwners(port: number): Promise<(slot: number) => number> {
+  const ranges = (await redisCommand(port, ['CLUSTER', 'SLOTS'])) as RespReply[][];
+  const owned = ranges.map(([start, end, master]) => ({
+    start: Number(start),
+    end: Number(end),
+    port: Number((master as RespReply[])[1]),
+  }));
+  return (slot) => {
+    const range = owned.find((candidate) => slot >= candidate.start && slot <= candidate.end);
+    if (range === undefined) throw new Error(`no master for slot ${slot}`);
+    return range.port;
+  };
+}
+
+/** The slot of `key`, computed by Redis itself (CLUSTER KEYSLOT on the node on `port`). */
+export async function clusterKeySlot(port: number, key: string): Promise<number> {
+  return Number(await redisCommand(port, ['CLUSTER', 'KEYSLOT', key]));
+}
+
+/**
+ * Moves one slot and its keys to the master on `toPort`, the way a resharding does (redis-cli
+ * --cluster reshard, one slot): IMPORTING / MIGRATING, MIGRATE of every key (which deletes it on
+ * the source), then CLUSTER SETSLOT NODE on every node. Resolves once every node's CLUSTER SLOTS
+ * names the new owner (bounded).
+ */
+export async function moveClusterSlot(nodes: RedisServer[], slot: number, toPort: number): Promise<void> {
+  const [first] = nodes;
+  if (first === undefined) throw new Error('moveClusterSlot: no nodes');
+  const fromPort = (await clusterSlotOwners(first.port))(slot);
+  if (fromPort === toPort) return;
+  const [fromId, toId] = await Promise.all(
+    [fromPort, toPort].map(async (port) => String(await redisCommand(port, ['CLUSTER', 'MYID']))),
+  );
+  const at = String(slot);
+  await redisCommand(toPort, ['CLUSTER', 'SETSLOT', at, 'IMPORTING', fromId as string]);
+  await redisCommand(fromPort, ['CLUSTER', 'SETSLOT', at, 'MIGRATING', toId as string]);
+  for (;;) {
+    const keys = (await redisCommand(fromPort, ['CLUSTER', 'GETKEYSINSLOT', at, '100'])) as string[];
+    if (keys.length === 0) break;
+    await redisCommand(
+      fromPort,
+      ['MIGRATE', HOST, String(toPort), '', '0', '5000', 'KEYS', ...keys.map(String)],
+      { timeoutMs: 10_000 },
+    );
+  }
+  // The new owner first (it then answers for the slot), then the old one, then the others.
+  const others = nodes.map((node) => node.port).filter((port) => port !== fromPort && port !== toPort);
+  for (const port of [toPort, fromPort, ...others]) {
+    await redisCommand(port, ['CLUSTER', 'SETSLOT', at, 'NODE', toId as string]);
+  }
+  const deadline = Date.now() + STATE_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    const owners = await Promise.all(nodes.map(async (node) => (await clusterSlotOwners(node.port))(slot)));
+    if (owners.every((owner) => owner === toPort)) return;
+    await sleep(50);
+  }
+  throw new Error(
+    `slot ${slot}: not every node names ${HOST}:${toPort} as its owner after ${STATE_TIMEOUT_MS} ms`,
+  );
 }

@@ -1,6 +1,6 @@
 import { syncUnknown } from '@org/cache-core/adapter';
 import type { RedisConnection } from '../connection.js';
-import { TrackedConnection } from './tracked-connection.js';
+import { openTrackedConnection, type TrackedConnection } from './tracked-connection.js';
 
 /**
  * Core keeps a tag's version token at `<prefix>::tag:<tag>` (a double separator: no entry key can
@@ -35,7 +35,7 @@ export class TrackedTagTokens {
   reads = 0;
 
   constructor(connection: RedisConnection) {
-    this.tracked = new TrackedConnection(connection, {
+    this.tracked = openTrackedConnection(connection, {
       invalidate: (keys) => this.forget(keys),
       flushed: () => this.forgetAll(),
       state: () => this.forgetAll(),

@@ -29,6 +29,8 @@ export interface TrackingStats {
   losses: number;
   /** Connections replaced because a PING went unanswered. */
   stalls: number;
+  /** Redis Cluster: times the slot map changed under the tracked connections (0 otherwise). */
+  topologyChanges: number;
 }
 
 export interface TrackingHandlers {
