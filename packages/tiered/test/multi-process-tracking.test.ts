@@ -15,20 +15,21 @@ import {
   type Timed,
   waitUntil,
 } from './support/instances.js';
+import {
+  expectNoStale,
+  fillL1,
+  GUARANTEE_MS,
+  LATENCY_LIMIT_MS,
+  olderThanAcknowledged,
+  propagation,
+  redisCliSet,
+} from './support/tracking-checks.js';
 
 // `coherence: 'tracking'` with real processes on a private redis-server: each instance's L1 is
 // kept coherent by Redis client tracking, with no bus. The guarantee under test: a read that
 // starts GUARANTEE_MS after a write's acknowledgement never returns the value it replaced,
 // whoever wrote (another instance, `redis-cli`), across killed tracking connections and restarts.
 
-const GUARANTEE_MS = 10;
-/**
- * Propagation latencies are reported, and asserted only against this loose bound: measured over
- * IPC with a 1 ms polling timer on a shared 2-core machine (load averages of 10 seen), a single
- * trial can take longer than the guarantee for reasons that have nothing to do with Redis. The
- * guarantee itself is asserted as a count of stale reads, timed inside the reading process.
- */
-const LATENCY_LIMIT_MS = 100;
 const TRIALS = 50;
 const run = promisify(execFile);
 
@@ -52,57 +53,6 @@ async function setUp(label: string, serverArgs: string[] = []) {
     { name: 'B', ...shared },
   ])) as [Instance, Instance];
   return { server, a, b, prefix: shared.prefix };
-}
-
-/** A reads `key` until a read is an L1 hit (the first read fills L1 through the tracked connection). */
-async function fillL1(reader: Instance, key: string, expected: unknown): Promise<void> {
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    const read = await reader.probe(key);
-    expect(read.value, `read ${attempt} of ${key}`).toEqual(expected);
-    if (read.l1Hit && !read.l2Read) return;
-  }
-  expect.fail(`L1 never held ${key} after 5 reads`);
-}
-
-/** Polls `key` on `reader` (every ms) while `change` runs; ms from the end of the change until seen. */
-async function propagation(reader: Instance, key: string, expected: unknown, change: () => Promise<Timed>) {
-  const polling = reader.awaitValue(key, expected, { intervalMs: 1, timeoutMs: 2_000 });
-  await sleep(5);
-  const changed = await change();
-  const seen = await polling;
-  expect(seen.seenAt, `${key} never became ${JSON.stringify(expected)}`).toBeDefined();
-  return { fromEnd: (seen.seenAt as number) - changed.end, seen: seen.seen };
-}
-
-/** `redis-cli -p <port> SET key value`: a write by a program that knows nothing of this SDK. */
-async function redisCliSet(port: number, key: string, value: string): Promise<Timed> {
-  const start = now();
-  const { stdout } = await run('redis-cli', ['-p', String(port), 'SET', key, value]);
-  const end = now();
-  expect(stdout.trim()).toBe('OK');
-  return { start, end };
-}
-
-/**
- * Reads of `key` that returned a version older than one acknowledged over GUARANTEE_MS before the
- * read started. A miss is not stale (core answers misses while its breaker is open after an outage).
- */
-function olderThanAcknowledged(records: ReadRecord[], key: string, writes: Timed[]): ReadRecord[] {
-  return records.filter((read) => {
-    if (read.key !== key || read.error !== undefined) return false;
-    let settled = 0;
-    writes.forEach((write, index) => {
-      if (write.end + GUARANTEE_MS < read.start) settled = index + 1;
-    });
-    return typeof read.value === 'number' && read.value < settled;
-  });
-}
-
-function expectNoStale(stale: ReadRecord[], reads: number, what: string): void {
-  expect(
-    stale.length,
-    `${what}: ${stale.length} of ${reads} reads returned a value replaced over ${GUARANTEE_MS} ms before they started, e.g. ${JSON.stringify(stale.slice(0, 3))}`,
-  ).toBe(0);
 }
 
 // Forking instances and waiting on Redis takes seconds: a bounded but generous timeout per test.

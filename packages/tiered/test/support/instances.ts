@@ -27,6 +27,8 @@ export interface InstanceConfig {
   busReconnectDelayMs?: number;
   /** An ACL user for the bus connections only (see `cutBusUser`). */
   busUser?: { username: string; password: string };
+  /** The L2 on this Redis Cluster instead of `url` (tracking only: the bus needs `url`). */
+  rootNodes?: Array<{ url: string }>;
   /** `'tracking'`: Redis client tracking instead of the bus (`channel` is then unused). */
   coherence?: 'tracking';
 }
@@ -38,7 +40,13 @@ export interface InstanceStats {
   /** The bus is connected (bus) or tracking is on (tracking). */
   connected: boolean;
   l1InUse: boolean;
-  tracking: { invalidations: number; flushes: number; losses: number; stalls: number };
+  tracking: {
+    invalidations: number;
+    flushes: number;
+    losses: number;
+    stalls: number;
+    topologyChanges: number;
+  };
   bus: {
     published: number;
     publishFailures: number;
