@@ -75,7 +75,9 @@ async function keysPerMaster(prefix: string, base: string, perMaster = 1): Promi
   throw new Error(`no ${perMaster} keys per master among ${base}:0..499`);
 }
 
-describe("tieredStore({ coherence: 'tracking' }) across processes on a Redis Cluster", { timeout: 90_000 }, () => {
+describe("tieredStore({ coherence: 'tracking' }) across processes on a Redis Cluster", {
+  timeout: 90_000,
+}, () => {
   it("B's set and a redis-cli -c SET drop A's copy on every master: A's next read fetches the new value", async () => {
     const { a, b, prefix } = await setUp('cluster-tracking-set');
     const perMaster = await keysPerMaster(prefix, 'orders:detail');
@@ -180,7 +182,9 @@ describe("tieredStore({ coherence: 'tracking' }) across processes on a Redis Clu
     }
     for (const [index, key] of entries.entries()) await fillL1(a, key, `bundle ${index}`);
     expect(await a.probe('catalog:bundle:0')).toEqual({ value: 'bundle 0', l1Hit: true, l2Read: false });
-    const measured = await propagation(a, 'catalog:bundle:0', undefined, () => b.invalidateTags(['product:0']));
+    const measured = await propagation(a, 'catalog:bundle:0', undefined, () =>
+      b.invalidateTags(['product:0']),
+    );
     report(
       'tracking on a 3-master cluster: B invalidates a tag -> A’s dependent misses',
       `${measured.fromEnd.toFixed(2)} ms after B's call ended`,
