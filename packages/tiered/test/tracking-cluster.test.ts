@@ -215,8 +215,14 @@ describe("tieredStore({ coherence: 'tracking' }) on a Redis Cluster, in one proc
     const slot = await clusterKeySlot(port(0), `${cache.prefix}:${key}`);
     for (const each of perMaster.values()) await cache.set(each, `${each} v0`);
     for (const each of perMaster.values()) await fillL1(store, cache, each, `${each} v0`);
+    const invalidations = store.stats.tracking?.invalidations ?? 0;
     try {
       await moveClusterSlot(cluster.nodes, slot, toPort);
+      // The only write was MIGRATE's delete on the old master: its push is what dropped the copy.
+      await waitUntil(
+        'the old master pushed the invalidation',
+        () => (store.stats.tracking?.invalidations ?? 0) > invalidations,
+      );
       // MIGRATE deleted the key on its old master, which pushed the invalidation; the periodic
       // check (every 1 s) then finds the masters' new map: L1 dropped, rebuilt, used again.
       await waitUntil('the new slot map is taken', () => (store.stats.tracking?.topologyChanges ?? 0) >= 1);
