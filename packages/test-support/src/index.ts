@@ -20,6 +20,7 @@ export {
 export { measure, measurementsFile, report } from './measurements.js';
 export { type PrivateRedisOptions, usePrivateCluster, usePrivateRedis } from './private-redis.js';
 export {
+  addClusterReplica,
   clusterKeySlot,
   clusterNodeArgs,
   clusterSlotOwners,

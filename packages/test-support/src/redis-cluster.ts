@@ -212,3 +212,44 @@ export async function moveClusterSlot(nodes: RedisServer[], slot: number, toPort
     `slot ${slot}: not every node names ${HOST}:${toPort} as its owner after ${STATE_TIMEOUT_MS} ms`,
   );
 }
+
+/**
+ * Starts one more cluster node (owned by the caller: stop it by pid) and makes it a replica of the
+ * master on `masterPort` (CLUSTER MEET, CLUSTER REPLICATE). Resolves once its replication link is
+ * up (bounded). For failover tests: `CLUSTER FAILOVER` on the replica then swaps the roles.
+ */
+export async function addClusterReplica(nodes: RedisServer[], masterPort: number): Promise<RedisServer> {
+  const replica = await startRedisServer({ args: clusterNodeArgs });
+  try {
+    const masterId = String(await redisCommand(masterPort, ['CLUSTER', 'MYID']));
+    await redisCommand(replica.port, ['CLUSTER', 'MEET', HOST, String(masterPort)]);
+    const deadline = Date.now() + STATE_TIMEOUT_MS;
+    let last = '';
+    let replicating = false;
+    for (;;) {
+      try {
+        // Refused until the replica has learnt of the master by gossip.
+        if (!replicating) await redisCommand(replica.port, ['CLUSTER', 'REPLICATE', masterId]);
+        replicating = true;
+        const info = String(await redisCommand(replica.port, ['INFO', 'replication']));
+        last = info;
+        const known = await Promise.all(
+          nodes.map(async (node) => String(await redisCommand(node.port, ['CLUSTER', 'NODES']))),
+        );
+        if (
+          /^master_link_status:up/m.test(info) &&
+          known.every((table) => table.includes(`:${replica.port}@`))
+        )
+          return replica;
+      } catch (error) {
+        last = (error as Error).message;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`replica ${replica.url} of ${masterPort} not in sync: ${last}`);
+      await sleep(50);
+    }
+  } catch (error) {
+    await replica.stop();
+    throw error;
+  }
+}

@@ -4,6 +4,7 @@ import { type Cache, createCache } from '@org/cache-core';
 import { memoryStore } from '@org/cache-memory';
 import { redisStore } from '@org/cache-redis';
 import {
+  addClusterReplica,
   clusterKeySlot,
   clusterSlotOwners,
   moveClusterSlot,
@@ -237,5 +238,51 @@ describe("tieredStore({ coherence: 'tracking' }) on a Redis Cluster, in one proc
     } finally {
       await moveClusterSlot(cluster.nodes, slot, fromPort);
     }
+  });
+  // Last: it leaves a replica as the master of one shard (the tests above use the original masters).
+  it('a failover (CLUSTER FAILOVER on a replica): the copies are dropped, the promoted master is tracked, the demoted one is not read', async () => {
+    const { store, cache } = trackedCache('cluster-tracking-failover');
+    await store.ready();
+    const perMaster = await keyPerMaster(cache.prefix);
+    const demoted = port(1);
+    const key = perMaster.get(demoted) as string;
+    const replica = await addClusterReplica(cluster.nodes, demoted);
+    opened.push(() => replica.stop());
+    for (const each of perMaster.values()) await cache.set(each, `${each} v0`);
+    for (const each of perMaster.values()) await fillL1(store, cache, each, `${each} v0`);
+    const changes = store.stats.tracking?.topologyChanges ?? 0;
+    const resets = store.stats.l1Resets;
+    await redisCommand(replica.port, ['CLUSTER', 'FAILOVER']);
+    await waitUntil('every node names the replica as the new master', async () => {
+      const owners = await Promise.all(
+        [...cluster.nodes, replica].map(async (node) =>
+          (await clusterSlotOwners(node.port))(await clusterKeySlot(node.port, `${cache.prefix}:${key}`)),
+        ),
+      );
+      return owners.every((owner) => owner === replica.port);
+    });
+    // Seen by the next check (every 1 s) or by a read the demoted master answers with MOVED.
+    await waitUntil('the new slot map is taken', async () => {
+      await cache.get(key);
+      return (store.stats.tracking?.topologyChanges ?? 0) > changes;
+    });
+    await waitUntil('L1 in use again', () => store.l1InUse);
+    expect(store.stats.l1Resets).toBeGreaterThan(resets);
+    // One tracked connection on the promoted master, none left on the demoted one.
+    const tracked = async (nodePort: number) =>
+      String(await redisCommand(nodePort, ['CLIENT', 'LIST']))
+        .split('\n')
+        .filter((line) => line.includes('name=l2-A:tracking ')).length;
+    expect(await tracked(replica.port)).toBe(1);
+    await waitUntil(
+      'the demoted master’s tracked connection is closed',
+      async () => (await tracked(demoted)) === 0,
+    );
+    await fillL1(store, cache, key, `${key} v0`);
+    await cli('SET', `${cache.prefix}:${key}`, await envelopeOf(cache, 'on the promoted master'));
+    await waitUntil(
+      'a change on the promoted master is seen',
+      async () => (await cache.get(key)) === 'on the promoted master',
+    );
   });
 });
