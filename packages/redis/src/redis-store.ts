@@ -103,7 +103,14 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
       setIfAbsent: (entries) => Promise.all(entries.map((entry) => this.setIfAbsent(entry))),
     };
     if (trackTagTokens) {
-      const tokens = new TrackedTagTokens(this.connection);
+      let tokens: TrackedTagTokens;
+      try {
+        tokens = new TrackedTagTokens(this.connection);
+      } catch (error) {
+        // Refused (E_UNSUPPORTED on Sentinel): the connection opened above must not linger.
+        void this.connection.close({ wait: false });
+        throw error;
+      }
       this.tagTracking = tokens;
       // Core reads tag tokens through getSync when every one is known: no round trip for them.
       this[storeCapabilities].getSync = (key) => tokens.getSync(key);

@@ -204,5 +204,9 @@ describe('client tracking on a Redis Cluster', { timeout: 30_000 }, () => {
       expect(isCacheError(error) && error.code).toBe('E_UNSUPPORTED');
       expect((error as Error).message).toMatch(/Sentinel.*demoted master.*coherence: 'bus'/);
     }
+    // trackTagTokens too, at construction.
+    expect(() =>
+      redisStore({ client: sentinel as unknown as RedisClientType, trackTagTokens: true }),
+    ).toThrow(expect.objectContaining({ code: 'E_UNSUPPORTED' }));
   });
 });
