@@ -3,6 +3,7 @@ import { CacheError } from '@org/cache-core';
 import { Backoff } from '@org/cache-core/adapter';
 import type { RedisConnection } from '../connection.js';
 import { indexesBySlot, keySlot } from '../key-slot.js';
+import { FirstUp } from './first-up.js';
 import type { TrackedConnection } from './tracked-connection.js';
 import {
   emptyTrackingStats,
@@ -71,22 +72,13 @@ export class TrackedCluster implements TrackedConnection {
   readonly #periodic: NodeJS.Timeout;
   /** Delays between checks after a failed or disagreeing one; reset once a check passes while up. */
   readonly #backoff = new Backoff({ initialMs: 50, maxMs: 1_000 });
-  readonly #firstUp: Promise<void>;
-  #settleFirstUp: (error?: CacheError) => void = () => {};
+  readonly #firstUp = new FirstUp();
 
   constructor(
     private readonly source: RedisConnection,
     private readonly listener: TrackingListener,
     private readonly timing: { stallMs: number; heartbeatMs: number; topologyCheckMs: number },
   ) {
-    this.#firstUp = new Promise<void>((resolve, reject) => {
-      this.#settleFirstUp = (error) => {
-        this.#settleFirstUp = () => {};
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-    });
-    this.#firstUp.catch(() => {});
     this.#periodic = setInterval(() => void this.#check(), timing.topologyCheckMs);
     this.#periodic.unref();
     void this.#check();
@@ -101,7 +93,7 @@ export class TrackedCluster implements TrackedConnection {
   }
 
   ready(): Promise<void> {
-    return this.#firstUp;
+    return this.#firstUp.promise;
   }
 
   read(key: string): Promise<TrackedRead> {
@@ -135,7 +127,7 @@ export class TrackedCluster implements TrackedConnection {
     clearInterval(this.#periodic);
     clearTimeout(this.#retry);
     this.#setUp(false);
-    this.#settleFirstUp(new CacheError('E_CLOSED', 'redis tracking: closed before tracking was on'));
+    this.#firstUp.settle(new CacheError('E_CLOSED', 'redis tracking: closed before tracking was on'));
     const nodes = [...this.#nodes.values()];
     this.#nodes.clear();
     this.#routes = new Array<TrackedNode | undefined>(SLOTS);
@@ -270,7 +262,7 @@ export class TrackedCluster implements TrackedConnection {
   #refuse(error: CacheError): void {
     if (this.#refused !== undefined) return;
     this.#refused = error;
-    this.#settleFirstUp(error);
+    this.#firstUp.settle(error);
     this.#setUp(false);
     clearInterval(this.#periodic);
     clearTimeout(this.#retry);
@@ -282,7 +274,7 @@ export class TrackedCluster implements TrackedConnection {
     if (this.#up === up) return;
     this.#up = up;
     this.listener.state(up);
-    if (up) this.#settleFirstUp();
+    if (up) this.#firstUp.settle();
   }
 }
 

@@ -1,6 +1,7 @@
 import type { RedisClientType } from '@keyv/redis';
 import { CacheError } from '@org/cache-core';
 import { FOREIGN_TYPE } from '../foreign-type.js';
+import { FirstUp } from './first-up.js';
 
 /** A value read through the tracked connection, with its remaining life in Redis. */
 export interface TrackedRead {
@@ -90,8 +91,7 @@ export class TrackedNode {
   #closed = false;
   /** Set when Redis refuses tracking (ACL without `+client|tracking`, no RESP3): permanent. */
   #refused: CacheError | undefined;
-  #firstUp: Promise<void>;
-  #settleFirstUp: (error?: CacheError) => void = () => {};
+  readonly #firstUp = new FirstUp();
   readonly #heartbeat: NodeJS.Timeout;
   /** When the PING in flight was sent; `undefined` when none is. */
   #pingSentAt: number | undefined;
@@ -106,15 +106,6 @@ export class TrackedNode {
     private readonly timing: { stallMs: number; heartbeatMs: number },
     readonly stats: TrackingStats = emptyTrackingStats(),
   ) {
-    this.#firstUp = new Promise<void>((resolve, reject) => {
-      this.#settleFirstUp = (error) => {
-        this.#settleFirstUp = () => {};
-        if (error === undefined) resolve();
-        else reject(error);
-      };
-    });
-    // Nobody may be waiting on it: a refusal is also reported through state(false) and ready().
-    this.#firstUp.catch(() => {});
     this.#client = this.#connect();
     this.#heartbeat = setInterval(() => this.#checkHeartbeat(), timing.heartbeatMs);
     this.#heartbeat.unref();
@@ -127,7 +118,7 @@ export class TrackedNode {
 
   /** Resolves once tracking is first on; rejects with `E_INVALID_OPTION` when Redis refuses it. */
   ready(): Promise<void> {
-    return this.#firstUp;
+    return this.#firstUp.promise;
   }
 
   /** GET and PTTL, pipelined: the GET registers the key for invalidation. */
@@ -167,7 +158,7 @@ export class TrackedNode {
     this.#closed = true;
     clearInterval(this.#heartbeat);
     this.#setUp(false);
-    this.#settleFirstUp(new CacheError('E_CLOSED', 'redis tracking: closed before tracking was on'));
+    this.#firstUp.settle(new CacheError('E_CLOSED', 'redis tracking: closed before tracking was on'));
     this.#destroy(this.#client);
   }
 
@@ -183,7 +174,7 @@ export class TrackedNode {
       if (client !== this.#client) return;
       this.#pingSentAt = undefined;
       this.#setUp(true);
-      this.#settleFirstUp();
+      this.#firstUp.settle();
     });
     client.on('error', (error: unknown) => {
       if (client !== this.#client) return;
@@ -223,7 +214,7 @@ export class TrackedNode {
       'E_INVALID_OPTION',
       `redis tracking: Redis refused client tracking (${(error as Error).message}). It needs Redis 6+ with RESP3 and, with ACLs, a user allowed +client|tracking (and +hello); or use coherence: 'bus'`,
     );
-    this.#settleFirstUp(this.#refused);
+    this.#firstUp.settle(this.#refused);
     clearInterval(this.#heartbeat);
     this.#destroy(this.#client);
     this.listener.refused?.(this.#refused);
