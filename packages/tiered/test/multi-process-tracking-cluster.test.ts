@@ -11,7 +11,6 @@ import {
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   type Instance,
-  killTrackingConnection,
   now,
   percentile,
   report,
@@ -22,6 +21,7 @@ import {
   waitUntil,
 } from './support/instances.js';
 import {
+  expectCoherentThroughKills,
   expectNoStale,
   fillL1,
   LATENCY_LIMIT_MS,
@@ -126,55 +126,15 @@ describe("tieredStore({ coherence: 'tracking' }) across processes on a Redis Clu
     const { a, b } = await setUp('cluster-tracking-kill');
     const perMaster = await keysPerMaster(a.config.prefix, 'orders:series', 2);
     const keys = [...perMaster.values()].flat();
-    const victim = port(1);
-    for (const key of keys) await b.set(key, 0);
-    for (const key of keys) await fillL1(a, key, 0);
-    const before = await a.stats();
-    await a.watch(keys, { readers: 4, intervalMs: 1, afterIo: true });
-    const killing = { stop: false, kills: 0 };
-    const killer = (async () => {
-      while (!killing.stop) {
-        killing.kills += await killTrackingConnection(victim, 'A');
-        await sleep(15);
-      }
-    })();
-    const writes = new Map<string, Timed[]>(keys.map((key) => [key, []]));
-    try {
-      // At least 60 versions and 2 s of reads, however slow a loaded machine makes each step.
-      const started = now();
-      for (let version = 1; version <= 60 || now() - started < 2_000; version++) {
-        for (const key of keys) writes.get(key)?.push(await b.set(key, version));
-        await sleep(3);
-      }
-    } finally {
-      killing.stop = true;
-      await killer;
-    }
-    await sleep(50);
-    const records = await a.unwatch();
-    const after = await a.stats();
-    const stale = keys.flatMap((key) => olderThanAcknowledged(records, key, writes.get(key) ?? []));
-    const hits = after.l1Hits - before.l1Hits;
-    const summary = `${records.length} reads on A (${records.filter((read) => read.error).length} errors, ${hits} L1 hits), ${stale.length} stale; ${killing.kills} kills, tracking losses +${after.tracking.losses - before.tracking.losses}, l1Resets +${after.l1Resets - before.l1Resets}`;
-    report(
-      'tracking on a 3-master cluster: CLIENT KILL of A’s tracked connection on one master every ~15 ms while B writes 6 keys (2 per master)',
-      summary,
-    );
-    expectNoStale(stale, records.length, 'reads during the kills');
-    // Enough reads to mean something: 1,590-5,658 measured here; the bound allows a machine ten
-    // times slower (4 readers polling every ms for at least 2 s).
-    expect(records.length, summary).toBeGreaterThan(200);
-    expect(killing.kills, summary).toBeGreaterThan(5);
-    expect(after.tracking.losses - before.tracking.losses, summary).toBeGreaterThan(5);
-    // The reads did use L1 between kills (not a test that only ever read Redis). Each kill of one
-    // master's connection empties all of L1: 131 to 777 hits measured over 17 runs here, and a
-    // loaded machine makes fewer reads between two kills, so only "some" is asserted; that L1
-    // comes back is shown below, key by key.
-    expect(hits, summary).toBeGreaterThan(0);
-    await waitUntil('A’s L1 is in use again', async () => (await a.stats()).l1InUse);
+    const versions = await expectCoherentThroughKills(a, b, keys, {
+      port: port(1),
+      versions: 60,
+      label:
+        'tracking on a 3-master cluster: CLIENT KILL of A’s tracked connection on one master every ~15 ms while B writes 6 keys (2 per master)',
+    });
     // Every master tracks again, the killed one included: a write on each is seen.
     for (const key of [...perMaster.values()].map((each) => each[0] as string)) {
-      const last = (writes.get(key) ?? []).length;
+      const last = versions.get(key) ?? 0;
       await fillL1(a, key, last);
       const propagated = await propagation(a, key, last + 1, () => b.set(key, last + 1));
       expect(propagated.fromEnd, `${key}: propagation after the kills`).toBeLessThan(LATENCY_LIMIT_MS);

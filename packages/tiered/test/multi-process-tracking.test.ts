@@ -4,7 +4,6 @@ import { type RedisServer, redisCommand, startRedisServer, uniquePrefix } from '
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   type Instance,
-  killTrackingConnection,
   now,
   percentile,
   type ReadRecord,
@@ -16,6 +15,7 @@ import {
   waitUntil,
 } from './support/instances.js';
 import {
+  expectCoherentThroughKills,
   expectNoStale,
   fillL1,
   GUARANTEE_MS,
@@ -125,51 +125,17 @@ describe("tieredStore({ coherence: 'tracking' }) across processes", { timeout: 6
   it('A’s tracking connection is killed again and again (CLIENT KILL) while B writes: 0 stale reads, L1 back in use after', async () => {
     const { server, a, b } = await setUp('tracking-kill');
     const keys = ['orders:series:1', 'orders:series:2', 'orders:series:3'];
-    for (const key of keys) await b.set(key, 0);
-    for (const key of keys) await fillL1(a, key, 0);
-    const before = await a.stats();
-    await a.watch(keys, { readers: 4, intervalMs: 1, afterIo: true });
-    const killing = { stop: false, kills: 0 };
-    const killer = (async () => {
-      while (!killing.stop) {
-        killing.kills += await killTrackingConnection(server.port, 'A');
-        await sleep(15);
-      }
-    })();
-    const writes = new Map<string, Timed[]>(keys.map((key) => [key, []]));
-    try {
-      // At least 100 versions and 2 s of reads, however slow a loaded machine makes each step.
-      const started = now();
-      for (let version = 1; version <= 100 || now() - started < 2_000; version++) {
-        for (const key of keys) writes.get(key)?.push(await b.set(key, version));
-        await sleep(3);
-      }
-    } finally {
-      killing.stop = true;
-      await killer;
-    }
-    await sleep(50);
-    const records = await a.unwatch();
-    const after = await a.stats();
-    const stale = keys.flatMap((key) => olderThanAcknowledged(records, key, writes.get(key) ?? []));
-    const hits = after.l1Hits - before.l1Hits;
-    report(
-      'tracking: CLIENT KILL of A’s tracked connection every ~15 ms while B writes 3 keys x 100 versions',
-      `${records.length} reads on A (${records.filter((read) => read.error).length} errors, ${hits} L1 hits), ${stale.length} stale; ${killing.kills} kills, tracking losses +${after.tracking.losses - before.tracking.losses}, l1Resets +${after.l1Resets - before.l1Resets}`,
-    );
-    expectNoStale(stale, records.length, 'reads during the kills');
-    expect(records.length).toBeGreaterThan(1_000);
-    expect(killing.kills).toBeGreaterThan(5);
-    expect(after.tracking.losses - before.tracking.losses).toBeGreaterThan(5);
-    // The reads did use L1 between kills (not a test that only ever read Redis).
-    expect(hits).toBeGreaterThan(100);
-    // Tracking comes back by itself, and L1 with it.
-    await waitUntil('A’s L1 is in use again', async () => (await a.stats()).l1InUse);
-    const last = (writes.get(keys[0] as string) ?? []).length;
-    await fillL1(a, keys[0] as string, last);
-    const propagated = await propagation(a, keys[0] as string, last + 1, () =>
-      b.set(keys[0] as string, last + 1),
-    );
+    const versions = await expectCoherentThroughKills(a, b, keys, {
+      port: server.port,
+      versions: 100,
+      label:
+        'tracking: CLIENT KILL of A’s tracked connection every ~15 ms while B writes 3 keys x 100 versions',
+    });
+    // Tracking came back by itself, and L1 with it: a write is seen again.
+    const key = keys[0] as string;
+    const last = versions.get(key) ?? 0;
+    await fillL1(a, key, last);
+    const propagated = await propagation(a, key, last + 1, () => b.set(key, last + 1));
     expect(propagated.fromEnd).toBeLessThan(LATENCY_LIMIT_MS);
   });
 
