@@ -5,35 +5,26 @@ import {
   clusterKeySlot,
   clusterSlotOwners,
   freePort,
-  type RedisCluster,
   redisCommand,
-  startRedisCluster,
-  stopAllRedisServers,
   uniquePrefix,
+  usePrivateCluster,
 } from '@org/cache-test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 
 // Client tracking on a real 3-master Redis Cluster, at the store's level: openTracking() (what the
 // tiered store uses) reads keys of every master in order and reports every master's invalidations
 // to one listener; trackTagTokens keeps tag tokens of every master. Sentinel is refused.
 
-let cluster: RedisCluster;
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-  await stopAllRedisServers();
-});
+const privateCluster = usePrivateCluster();
 const opened: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((close) => close()));
 });
 
-const port = (index: number) => cluster.nodes[index]?.port ?? 0;
+const port = (index: number) => privateCluster.cluster.nodes[index]?.port ?? 0;
 
 function clusterStore(options: { trackTagTokens?: boolean } = {}): RedisStore {
-  const store = redisStore({ cluster: { rootNodes: cluster.rootNodes }, ...options });
+  const store = redisStore({ cluster: { rootNodes: privateCluster.cluster.rootNodes }, ...options });
   opened.push(() => store.disconnect());
   return store;
 }
@@ -46,7 +37,7 @@ async function ownersOf(keys: string[]): Promise<number[]> {
 /** Calls per command summed over every master, from INFO commandstats. */
 async function commandCalls(): Promise<Map<string, number>> {
   const calls = new Map<string, number>();
-  for (const node of cluster.nodes) {
+  for (const node of privateCluster.cluster.nodes) {
     const info = String(await redisCommand(node.port, ['INFO', 'commandstats']));
     for (const match of info.matchAll(/^cmdstat_([^:]+):calls=(\d+)/gm)) {
       calls.set(match[1] as string, (calls.get(match[1] as string) ?? 0) + Number(match[2]));
@@ -81,7 +72,7 @@ describe('client tracking on a Redis Cluster', { timeout: 30_000 }, () => {
     expect(tracking.up).toBe(true);
     expect(states).toEqual([true]);
     // One connection with tracking on (flag t) per master, none elsewhere.
-    for (const node of cluster.nodes) {
+    for (const node of privateCluster.cluster.nodes) {
       const list = String(await redisCommand(node.port, ['CLIENT', 'LIST']));
       expect(list.split('\n').filter((line) => /flags=\S*t\S* /.test(line))).toHaveLength(1);
     }
@@ -150,7 +141,7 @@ describe('client tracking on a Redis Cluster', { timeout: 30_000 }, () => {
 
   it('an ACL user without +client|tracking: ready() rejects with E_INVALID_OPTION and no master keeps a tracking connection', async () => {
     const username = uniquePrefix('no-tracking').replace(/[^a-z0-9-]/gi, '');
-    for (const node of cluster.nodes) {
+    for (const node of privateCluster.cluster.nodes) {
       await redisCommand(node.port, [
         'ACL',
         'SETUSER',
@@ -164,7 +155,7 @@ describe('client tracking on a Redis Cluster', { timeout: 30_000 }, () => {
       ]);
     }
     const store = redisStore({
-      cluster: { rootNodes: cluster.rootNodes },
+      cluster: { rootNodes: privateCluster.cluster.rootNodes },
       username,
       password: 'secret',
       clientOptions: { name: 'acl-store' },
@@ -179,7 +170,7 @@ describe('client tracking on a Redis Cluster', { timeout: 30_000 }, () => {
     // seen here: the store's back-off retries within 50-100 ms, and HELLO names the connection
     // before CLIENT TRACKING fails.
     await new Promise((resolve) => setTimeout(resolve, 500));
-    for (const node of cluster.nodes) {
+    for (const node of privateCluster.cluster.nodes) {
       const clients = String(await redisCommand(node.port, ['CLIENT', 'LIST']));
       expect(clients).toContain(`user=${username} `); // the store's own connection
       expect(clients).not.toContain('name=acl-store:tracking ');

@@ -2,13 +2,11 @@ import {
   clusterKeySlot,
   clusterSlotOwners,
   moveClusterSlot,
-  type RedisCluster,
   redisCommand,
-  startRedisCluster,
-  stopAllRedisServers,
   uniquePrefix,
+  usePrivateCluster,
 } from '@org/cache-test-support';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   type Instance,
   now,
@@ -35,23 +33,15 @@ import {
 // starts GUARANTEE_MS after a write's acknowledgement never returns the value it replaced) for
 // keys spread over every master, whoever writes, across tracked connections killed on one master.
 
-let cluster: RedisCluster;
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-}, 60_000);
-afterEach(() => stopAllInstances());
-afterAll(async () => {
-  await stopAllInstances();
-  await cluster?.stop();
-  await stopAllRedisServers();
-});
+// The instances (child processes) go after every test, and before their cluster does.
+const privateCluster = usePrivateCluster({ afterEach: stopAllInstances });
 
-const port = (index: number) => cluster.nodes[index]?.port ?? 0;
+const port = (index: number) => privateCluster.cluster.nodes[index]?.port ?? 0;
 
 async function setUp(label: string) {
   const shared = {
     url: 'redis://unused',
-    rootNodes: cluster.rootNodes,
+    rootNodes: privateCluster.cluster.rootNodes,
     channel: 'unused',
     prefix: uniquePrefix(label),
     coherence: 'tracking' as const,
@@ -66,7 +56,7 @@ async function setUp(label: string) {
 /** Cache keys (`<base>:<n>`) whose stored keys land on each master: port -> key. */
 async function keysPerMaster(prefix: string, base: string, perMaster = 1): Promise<Map<number, string[]>> {
   const owners = await clusterSlotOwners(port(0));
-  const byPort = new Map<number, string[]>(cluster.nodes.map((node) => [node.port, []]));
+  const byPort = new Map<number, string[]>(privateCluster.cluster.nodes.map((node) => [node.port, []]));
   for (let index = 0; index < 500; index++) {
     const key = `${base}:${index}`;
     const keys = byPort.get(owners(await clusterKeySlot(port(0), `${prefix}:${key}`))) as string[];
@@ -157,7 +147,7 @@ describe("tieredStore({ coherence: 'tracking' }) across processes on a Redis Clu
     const moves = { stop: false, count: 0 };
     const mover = (async () => {
       while (!moves.stop) {
-        await moveClusterSlot(cluster.nodes, slot, moves.count % 2 === 0 ? away : home);
+        await moveClusterSlot(privateCluster.cluster.nodes, slot, moves.count % 2 === 0 ? away : home);
         moves.count++;
         await sleep(100);
       }
@@ -172,7 +162,7 @@ describe("tieredStore({ coherence: 'tracking' }) across processes on a Redis Clu
     } finally {
       moves.stop = true;
       await mover;
-      if (moves.count % 2 === 1) await moveClusterSlot(cluster.nodes, slot, home);
+      if (moves.count % 2 === 1) await moveClusterSlot(privateCluster.cluster.nodes, slot, home);
     }
     await sleep(50);
     const records = await a.unwatch();

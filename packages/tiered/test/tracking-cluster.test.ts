@@ -8,15 +8,13 @@ import {
   clusterKeySlot,
   clusterSlotOwners,
   moveClusterSlot,
-  type RedisCluster,
   redisBinary,
   redisCommand,
-  startRedisCluster,
-  stopAllRedisServers,
   uniquePrefix,
+  usePrivateCluster,
 } from '@org/cache-test-support';
 import { type TieredStore, tieredStore } from '@org/cache-tiered';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from './support/instances.js';
 
 // `coherence: 'tracking'` on a real 3-master Redis Cluster, in one process: one tracked
@@ -24,27 +22,22 @@ import { waitUntil } from './support/instances.js';
 // flush of one master, a killed tracked connection and a slot moved to another master (resharding).
 
 const run = promisify(execFile);
-let cluster: RedisCluster;
-
-beforeAll(async () => {
-  cluster = await startRedisCluster();
-}, 60_000);
-afterAll(async () => {
-  await cluster?.stop();
-  await stopAllRedisServers();
-});
+const privateCluster = usePrivateCluster();
 const opened: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   await Promise.all(opened.splice(0).map((close) => close()));
 });
 
-const port = (index: number) => cluster.nodes[index]?.port ?? 0;
+const port = (index: number) => privateCluster.cluster.nodes[index]?.port ?? 0;
 
 function trackedCache(label: string): { store: TieredStore; cache: Cache } {
   const store = tieredStore({
     l1: memoryStore(),
     // Named, so its tracked connections are `l2-A:tracking` in each master's CLIENT LIST.
-    l2: redisStore({ cluster: { rootNodes: cluster.rootNodes }, clientOptions: { name: 'l2-A' } }),
+    l2: redisStore({
+      cluster: { rootNodes: privateCluster.cluster.rootNodes },
+      clientOptions: { name: 'l2-A' },
+    }),
     coherence: 'tracking',
   });
   const cache = createCache({ store, prefix: uniquePrefix(label), operationTimeout: '5s' });
@@ -66,7 +59,7 @@ async function ownerOf(fullKey: string): Promise<number> {
 /** One key per master: `orders:<n>` names whose stored keys land on each of the 3 masters. */
 async function keyPerMaster(prefix: string): Promise<Map<number, string>> {
   const byPort = new Map<number, string>();
-  for (let index = 0; byPort.size < cluster.nodes.length && index < 200; index++) {
+  for (let index = 0; byPort.size < privateCluster.cluster.nodes.length && index < 200; index++) {
     const key = `orders:${index}`;
     const owner = await ownerOf(`${prefix}:${key}`);
     if (!byPort.has(owner)) byPort.set(owner, key);
@@ -218,7 +211,7 @@ describe("tieredStore({ coherence: 'tracking' }) on a Redis Cluster, in one proc
     for (const each of perMaster.values()) await fillL1(store, cache, each, `${each} v0`);
     const invalidations = store.stats.tracking?.invalidations ?? 0;
     try {
-      await moveClusterSlot(cluster.nodes, slot, toPort);
+      await moveClusterSlot(privateCluster.cluster.nodes, slot, toPort);
       // The only write was MIGRATE's delete on the old master: its push is what dropped the copy.
       await waitUntil(
         'the old master pushed the invalidation',
@@ -236,7 +229,7 @@ describe("tieredStore({ coherence: 'tracking' }) on a Redis Cluster, in one proc
         async () => (await cache.get(key)) === 'on the new master',
       );
     } finally {
-      await moveClusterSlot(cluster.nodes, slot, fromPort);
+      await moveClusterSlot(privateCluster.cluster.nodes, slot, fromPort);
     }
   });
   // Last: it leaves a replica as the master of one shard (the tests above use the original masters).
@@ -246,7 +239,7 @@ describe("tieredStore({ coherence: 'tracking' }) on a Redis Cluster, in one proc
     const perMaster = await keyPerMaster(cache.prefix);
     const demoted = port(1);
     const key = perMaster.get(demoted) as string;
-    const replica = await addClusterReplica(cluster.nodes, demoted);
+    const replica = await addClusterReplica(privateCluster.cluster.nodes, demoted);
     opened.push(() => replica.stop());
     for (const each of perMaster.values()) await cache.set(each, `${each} v0`);
     for (const each of perMaster.values()) await fillL1(store, cache, each, `${each} v0`);
@@ -255,7 +248,7 @@ describe("tieredStore({ coherence: 'tracking' }) on a Redis Cluster, in one proc
     await redisCommand(replica.port, ['CLUSTER', 'FAILOVER']);
     await waitUntil('every node names the replica as the new master', async () => {
       const owners = await Promise.all(
-        [...cluster.nodes, replica].map(async (node) =>
+        [...privateCluster.cluster.nodes, replica].map(async (node) =>
           (await clusterSlotOwners(node.port))(await clusterKeySlot(node.port, `${cache.prefix}:${key}`)),
         ),
       );
