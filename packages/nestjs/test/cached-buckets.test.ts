@@ -98,8 +98,12 @@ describe('@Cached({ domain, bucket, id }) over real HTTP', () => {
 
     const cache = app.get<Cache>(getCacheToken());
     expect(await cache.get('accounts:byId:001')).toEqual({ id: '001', name: 'account 001', version: 1 });
-    // Counted by the bucket: 100 misses, of which 99 joined the one fetch.
-    expect(domain.stats().metrics.byId).toMatchObject({ misses: 100, coalesced: 99 });
+    // Counted by the bucket: 100 lookups; every miss but the one that fetched joined that fetch
+    // (on a loaded machine the last requests can arrive after it landed: hits, not misses).
+    const { hits, misses, coalesced } = domain.stats().metrics.byId ?? { hits: 0, misses: 0, coalesced: 0 };
+    expect(hits + misses).toBe(100);
+    expect(misses).toBeGreaterThan(0);
+    expect(coalesced).toBe(misses - 1);
   });
 
   it("uses the bucket's strategy: fresh past the cache's 1 m ttl, refetched past the bucket's 10 m", async () => {
