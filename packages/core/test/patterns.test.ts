@@ -75,20 +75,36 @@ describe('pattern operations', () => {
   });
 
   // A pattern that made a compiled RegExp backtrack for seconds a key, over enough keys that even
-  // linear matching takes many slices: other callers must get turns meanwhile.
+  // linear matching takes many slices: other callers must get turns meanwhile. EventLoopTurns
+  // yields once 8 ms of walking have passed, so a walk of 40 ms or more has yielded at least twice
+  // on any machine; how many keys that takes depends on the machine, so the keys are doubled until
+  // one count lasts that long (20,000 keys finished inside one slice on a quiet CI machine).
   it('matches a backtracking-prone pattern without blocking the event loop', async () => {
     const cache = cacheOn(new Map(), 'bff');
     const filler = 'a'.repeat(30);
-    await cache.setMany(
-      Array.from({ length: 20_000 }, (_, index) => ({ key: `redos:${filler}${index}`, value: 1 })),
-    );
     const pattern = `${'*a'.repeat(14)}*b`;
-    const counted = await eventLoopTurnsDuring(() => cache.countByPattern(pattern));
-    expect(counted.result).toBe(0);
-    expect(counted.turns).toBeGreaterThan(1);
+    let keys = 0;
+    let counted: Awaited<ReturnType<typeof eventLoopTurnsDuring<number>>> | undefined;
+    for (let target = 20_000; target <= 1_280_000 && (counted?.ms ?? 0) < 40; target *= 2) {
+      await cache.setMany(
+        Array.from({ length: target - keys }, (_, index) => ({
+          key: `redos:${filler}${keys + index}`,
+          value: 1,
+        })),
+      );
+      keys = target;
+      counted = await eventLoopTurnsDuring(() => cache.countByPattern(pattern));
+      expect(counted.result).toBe(0);
+    }
+    const summary = `${keys} keys counted in ${counted?.ms.toFixed(0)} ms`;
+    expect(counted?.ms, summary).toBeGreaterThanOrEqual(40);
+    expect(counted?.turns, summary).toBeGreaterThanOrEqual(2);
     const deleted = await eventLoopTurnsDuring(() => cache.deleteByPattern(`redos:${'*a'.repeat(14)}*1`));
     expect(deleted.result).toBeGreaterThan(0);
-    expect(deleted.turns).toBeGreaterThan(1);
+    // The same walk over the same keys: two turns whenever it lasted as long.
+    expect(deleted.turns, `deleted in ${deleted.ms.toFixed(0)} ms`).toBeGreaterThanOrEqual(
+      deleted.ms >= 40 ? 2 : 1,
+    );
   });
 
   it('counts and deletes more keys than one scan batch', async () => {

@@ -30,7 +30,9 @@ export { deferred } from './stores.js';
  * Runs `work` and counts the event-loop turns (setImmediate callbacks) other code got while it
  * ran. A long synchronous walk gives none; one that yields gives several, however fast the machine.
  */
-export async function eventLoopTurnsDuring<T>(work: () => Promise<T>): Promise<{ result: T; turns: number }> {
+export async function eventLoopTurnsDuring<T>(
+  work: () => Promise<T>,
+): Promise<{ result: T; turns: number; ms: number }> {
   let turns = 0;
   let running = true;
   const tick = () => {
@@ -39,8 +41,10 @@ export async function eventLoopTurnsDuring<T>(work: () => Promise<T>): Promise<{
     setImmediate(tick);
   };
   setImmediate(tick);
+  const started = performance.now();
   try {
-    return { result: await work(), turns };
+    const result = await work();
+    return { result, turns, ms: performance.now() - started };
   } finally {
     running = false;
   }
