@@ -2,16 +2,17 @@ import { backoffDelay, type StoreLeases, settleWithin, withDeadline } from '@org
 import type { RedisConnection } from './connection.js';
 import type { LeaseKeys } from './lease-keys.js';
 import { scanKeys } from './scan.js';
-import { commitScript, releaseScript } from './scripts.js';
+import { acquireScript, commitScript, releaseScript } from './scripts.js';
 import type { Subscriptions } from './subscriptions.js';
 
 const POLL_START_MS = 10;
 const POLL_MAX_MS = 100;
 
 /**
- * Cross-process fetch leases on Redis. A lease is `SET <lease key> <token> NX PX <ttl>`; the
- * holder commits through a Lua script that writes only while the lease still holds its token;
- * the store's set and delete delete the lease (revoking it). Waiters are woken by a pub/sub
+ * Cross-process fetch leases on Redis. A lease is `SET <lease key> <token>|<entry's state> NX PX
+ * <ttl>` (see scripts.ts); the holder commits through a Lua script that writes only while the
+ * lease still holds its token and the entry has not been written since; the store's delete
+ * deletes the lease (revoking it). Waiters are woken by a pub/sub
  * message on release and, in case that message is missed (subscriber reconnecting), poll with
  * back-off: waking is fast when pub/sub works and bounded when it does not.
  */
@@ -26,10 +27,7 @@ export class RedisLeases implements StoreLeases {
   async acquire(key: string, token: string, ttlMs: number): Promise<boolean> {
     const leaseKey = this.leaseKeyOf(key);
     const ttl = String(Math.max(1, Math.ceil(ttlMs)));
-    return (
-      (await this.connection.command<string | null>(['SET', leaseKey, token, 'NX', 'PX', ttl], leaseKey)) ===
-      'OK'
-    );
+    return (await acquireScript.run<string | null>(this.connection, [key, leaseKey], [token, ttl])) === 'OK';
   }
 
   async commit(key: string, token: string, value: unknown, ttlMs: number | undefined): Promise<boolean> {

@@ -209,12 +209,12 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
       await this.delete(key);
       return true;
     }
-    const leaseKey = this.leaseKeys.of(key);
-    // A write revokes any fetch lease on the key: another process's late, older result must not land.
-    const [reply] = await Promise.all([
-      this.command<string | null>(px === undefined ? ['SET', key, text] : ['SET', key, text, 'PX', px], key),
-      leaseKey === undefined ? undefined : this.command(['DEL', leaseKey], leaseKey),
-    ]);
+    // No lease to revoke: a fetch in flight elsewhere finds the entry changed at its commit and
+    // leaves this newer value alone (scripts.ts), so a set is one command, as a raw client's.
+    const reply = await this.command<string | null>(
+      px === undefined ? ['SET', key, text] : ['SET', key, text, 'PX', px],
+      key,
+    );
     return reply === 'OK';
   }
 

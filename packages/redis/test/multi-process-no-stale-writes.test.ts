@@ -82,6 +82,14 @@ const scenarios: Scenario[] = [
     afterwards: newer,
     entryGone: false,
   },
+  {
+    // A's lease recorded the stale entry; the commit finds B's entry in its place and leaves it.
+    title: '(d) B sets K to a newer value, K had a stale entry',
+    warm: true,
+    invalidate: (b, key) => b.request('set', { key, value: newer, options: { tags: [TAG] } }),
+    afterwards: newer,
+    entryGone: false,
+  },
 ];
 
 function config(prefix: string, name: string): WorkerConfig {
