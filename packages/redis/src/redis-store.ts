@@ -198,24 +198,27 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
   }
 
   /** `ttl` in ms: 0 or undefined = no expiry; fractions round up; a negative TTL deletes. */
-  async set(key: string, value: unknown, ttl?: number): Promise<boolean> {
-    const text = typeof value === 'string' ? value : JSON.stringify(value);
-    if (text === undefined)
-      throw new CacheError('E_INVALID_VALUE', 'redisStore: value is not serializable', { key });
-    const px = ttlArgument(ttl, key);
-    // Before the write is sent: this process must not validate against the token it replaces.
-    this.tagTracking?.forget([key]);
-    if (px === 'expired') {
-      await this.delete(key);
-      return true;
+  /**
+   * Not an async function: the write path's every layer costs (see bench/README.md). Misuse
+   * (an unserializable value, a bad ttl) still rejects rather than throws.
+   */
+  set(key: string, value: unknown, ttl?: number): Promise<boolean> {
+    let command: string[];
+    try {
+      const text = typeof value === 'string' ? value : JSON.stringify(value);
+      if (text === undefined)
+        throw new CacheError('E_INVALID_VALUE', 'redisStore: value is not serializable', { key });
+      const px = ttlArgument(ttl, key);
+      // Before the write is sent: this process must not validate against the token it replaces.
+      this.tagTracking?.forget([key]);
+      if (px === 'expired') return this.delete(key).then(() => true);
+      command = px === undefined ? ['SET', key, text] : ['SET', key, text, 'PX', px];
+    } catch (error) {
+      return Promise.reject(error);
     }
     // No lease to revoke: a fetch in flight elsewhere finds the entry changed at its commit and
     // leaves this newer value alone (scripts.ts), so a set is one command, as a raw client's.
-    const reply = await this.command<string | null>(
-      px === undefined ? ['SET', key, text] : ['SET', key, text, 'PX', px],
-      key,
-    );
-    return reply === 'OK';
+    return this.command<string | null>(command, key).then(isOk);
   }
 
   async setMany(entries: Array<{ key: string; value: unknown; ttl?: number }>): Promise<void> {
@@ -309,3 +312,5 @@ function ttlArgument(ttl: number | undefined, key: string): string | undefined |
 export function redisStore(options: RedisStoreOptions): RedisStore {
   return new RedisStore(options);
 }
+
+const isOk = (reply: string | null): boolean => reply === 'OK';

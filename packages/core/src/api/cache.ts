@@ -168,14 +168,16 @@ export class Cache {
   }
 
   /** Stores a value. `undefined` and values JSON cannot hold reject with E_INVALID_VALUE. */
-  async set<T>(key: string, value: T, options?: SetOptions<T>): Promise<void> {
-    await writeValue(
-      this.#context,
-      this.#context.defaultScope,
-      this.#context.fullKey(key),
-      value,
-      options as SetOptions<never>,
-    );
+  set<T>(key: string, value: T, options?: SetOptions<T>): Promise<void> {
+    // Not an async layer over writeValue (one is enough); a bad key still rejects, never throws.
+    const context = this.#context;
+    let fullKey: string;
+    try {
+      fullKey = context.fullKey(key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return writeValue(context, context.defaultScope, fullKey, value, options as SetOptions<never>);
   }
 
   async has(key: string): Promise<boolean> {

@@ -92,7 +92,8 @@ export async function writeValue(
 ): Promise<void> {
   context.assertOpen();
   const request = resolveWrite(scope, options);
-  const prepared = context.entries.prepare(value, scope, key);
+  // Untagged, the entry is encoded below before the first await: see prepareForWrite.
+  const prepared = context.entries.prepareForWrite(value, scope, key, request.tags === undefined);
   const tags = tagsFor(request.tags, prepared.returned);
   context.coalescer.invalidateKeys([key]);
   try {

@@ -92,6 +92,47 @@ function copy(value: unknown, state: CopyState, depth: number, serialized = fals
   return state.freeze ? (Object.freeze(result) as JsonValue) : result;
 }
 
+/**
+ * True when JSON.stringify would write `value` exactly as `toJsonValue` copies it: plain objects
+ * and arrays, strings, booleans, finite numbers and null, no `toJSON`, no `__proto__` key, no
+ * undefined array slot, nesting under `MAX_VALUE_DEPTH` (so a cycle answers false too). A walk
+ * without allocation, for serializing stores: a value that passes is written as text at once and
+ * never copied. False sends the value down `toJsonValue`, which copies what it can and refuses
+ * the rest with the exact path, so the two never disagree on what is cached.
+ */
+export function isPlainJson(value: unknown, depth = 0): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return true;
+    case 'number':
+      return Number.isFinite(value);
+    case 'object':
+      break;
+    default:
+      return false;
+  }
+  if (value === null) return true;
+  if (depth >= MAX_VALUE_DEPTH) return false;
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
+    for (let index = 0; index < value.length; index++) {
+      if (!isPlainJson(value[index], depth + 1)) return false;
+    }
+    return true;
+  }
+  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
+  const record = value as Record<string, unknown>;
+  if (typeof record.toJSON === 'function') return false;
+  for (const property in record) {
+    // A plain object inherits nothing enumerable, so for...in walks its own keys, as Object.keys.
+    if (property === '__proto__') return false;
+    const item = record[property];
+    if (item !== undefined && !isPlainJson(item, depth + 1)) return false;
+  }
+  return true;
+}
+
 function refuse(state: CopyState, depth: number, reason: string): never {
   let path = '$';
   for (let level = 0; level < depth; level++) {

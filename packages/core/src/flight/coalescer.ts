@@ -216,6 +216,8 @@ export class Coalescer {
 
   invalidateKeys(keys: Iterable<string>): void {
     this.epoch++;
+    // Every set passes here, and mostly no fetch is running: no Set built for nothing.
+    if (this.running.size === 0) return;
     const wanted = new Set(keys);
     for (const flight of this.running) if (wanted.has(flight.key)) this.invalidate(flight);
   }

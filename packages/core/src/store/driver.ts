@@ -84,12 +84,13 @@ function adapterDriver(store: CacheStore): StoreDriver {
   // Not an async wrapper: the hottest call, and GuardedStore.run, its only caller, already turns
   // a synchronous answer or throw into a promise.
   const get = (key: string) => store.get(key) as Promise<unknown>;
-  const set = async (key: string, value: unknown, ttlMs: number | undefined) => {
-    const result = await store.set(key, value, ttlMs);
-    // keyv adapters report a refused write as `false` rather than an error.
-    if (result === false)
-      throw new CacheError('E_STORE_ERROR', `store ${name} refused the write`, { key, store: name });
-  };
+  // keyv adapters report a refused write as `false` rather than an error. A `then`, not an async
+  // layer: every write passes here. A synchronous throw is GuardedStore.run's to turn into a rejection.
+  const set = (key: string, value: unknown, ttlMs: number | undefined): Promise<void> =>
+    Promise.resolve(store.set(key, value, ttlMs)).then((result) => {
+      if (result === false)
+        throw new CacheError('E_STORE_ERROR', `store ${name} refused the write`, { key, store: name });
+    });
   const driver: StoreDriver = {
     name,
     structuredValues: capabilities.structuredValues === true,

@@ -177,6 +177,23 @@ export function cacheValueTests(test: Register): void {
     assert.deepEqual(await cache.get('f'), { list: [1] });
   });
 
+  test('a change to the object made while its set is in flight does not reach the cache', async (open) => {
+    const { cache } = await open();
+    // Untagged (written at once) and tagged (tag versions are read first, then written).
+    for (const options of [undefined, { tags: ['t'] }]) {
+      const input = { nested: { n: 1 }, list: [1] };
+      const pending = cache.set(`in-flight:${options ? 'tagged' : 'plain'}`, input, options);
+      input.nested.n = 2;
+      input.list.push(2);
+      await pending;
+      assert.deepEqual(
+        await cache.get(`in-flight:${options ? 'tagged' : 'plain'}`),
+        { nested: { n: 1 }, list: [1] },
+        `set with ${JSON.stringify(options)}`,
+      );
+    }
+  });
+
   test('close is harmless twice, and for several caches on one store', async (open, { id }) => {
     const first = await open({ prefix: `${id}a` });
     const second = await open({ prefix: `${id}b`, store: first.store });
