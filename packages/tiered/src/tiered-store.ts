@@ -406,6 +406,8 @@ export class TieredStore extends EventEmitter implements KeyvStoreAdapter {
     const capabilities: StoreCapabilities = {
       name: `tiered(${capabilitiesOf(this.l1)?.name ?? 'l1'}+${l2?.name ?? 'l2'})`,
       structuredValues: true,
+      // With tracking a set only drops L1's copy (writeL1): the value goes to L2 as text at once.
+      serializesWrites: this.tracking !== undefined,
       getSync: (key) => this.readL1(key),
       adoptCodec: (codec) => this.adoptCodec(codec),
       ...(l2?.scan === undefined ? {} : { scan: l2.scan }),

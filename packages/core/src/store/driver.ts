@@ -26,6 +26,8 @@ export type ScanMode = 'native' | 'iterator' | 'map' | 'none';
 export interface StoreDriver {
   readonly name: string;
   readonly structuredValues: boolean;
+  /** `set` keeps no reference to the value: see StoreCapabilities.serializesWrites. */
+  readonly serializesWrites: boolean;
   readonly inProcess: boolean;
   readonly scanMode: ScanMode;
   readonly nativeMemoryUsage: boolean;
@@ -94,6 +96,7 @@ function adapterDriver(store: CacheStore): StoreDriver {
   const driver: StoreDriver = {
     name,
     structuredValues: capabilities.structuredValues === true,
+    serializesWrites: capabilities.structuredValues !== true || capabilities.serializesWrites === true,
     inProcess: capabilities.inProcess === true,
     scanMode,
     nativeMemoryUsage: typeof capabilities.memoryUsage === 'function',
@@ -144,6 +147,7 @@ function mapDriver(map: Map<string, unknown>, name: string): StoreDriver {
   const driver: StoreDriver = {
     name,
     structuredValues: false,
+    serializesWrites: true,
     inProcess: true,
     scanMode: 'map',
     nativeMemoryUsage: false,

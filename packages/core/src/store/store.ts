@@ -27,6 +27,13 @@ export interface StoreCapabilities {
    * and skips JSON on both paths. Only true for in-process stores.
    */
   readonly structuredValues?: boolean;
+  /**
+   * A structured store whose `set` turns the value into text before it returns and keeps no
+   * reference to it (a tiered store whose L1 is not written on set): core may then hand it a
+   * caller's plain-JSON value without copying and freezing it first. Serializing stores are so
+   * by definition.
+   */
+  readonly serializesWrites?: boolean;
   /** Every operation completes in-process and cannot hang: core skips per-operation deadlines. */
   readonly inProcess?: boolean;
   /**
