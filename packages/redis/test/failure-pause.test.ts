@@ -362,13 +362,16 @@ describe('cross-process leases while Redis is paused', () => {
   it('a lease taken by an acquire that timed out does not hold the key up after Redis resumes', async () => {
     const { server, store, cache } = await setUp('lease-orphan');
     expect(store[storeCapabilities].leases).toBeDefined();
-    // Pause Redis exactly when the lease is requested: the SET NX sits in the socket, core's
-    // deadline answers the caller, and Redis runs it on resume.
+    // Pause Redis exactly when the lease is requested: the acquire script sits in the socket,
+    // core's deadline answers the caller, and Redis runs it on resume. The acquire is the script
+    // call with two keys and two arguments (scripts.ts: entry, lease; token, ttl).
     const connection = store.connection;
     const send = connection.command;
     let paused = false;
+    const isAcquire = (args: string[]) =>
+      (args[0] === 'EVALSHA' || args[0] === 'EVAL') && args[2] === '2' && args.length === 7;
     connection.command = <T>(args: string[], key?: string, readonly?: boolean) => {
-      if (!paused && args[0] === 'SET' && args.includes('NX')) {
+      if (!paused && isAcquire(args)) {
         paused = true;
         server.pause();
         // Other traffic fails meanwhile and opens the breaker before the fetch completes.

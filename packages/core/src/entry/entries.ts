@@ -296,7 +296,9 @@ export class Entries {
     // Stores take whole, positive milliseconds (a fractional or zero PX is an error in Redis).
     const physicalTtlMs = livesUntil === null ? undefined : Math.max(1, Math.ceil(livesUntil - now));
     if (this.structured) {
-      ownEnvelopes.add(envelope);
+      // A store that keeps no reference to what it is given never hands this object back: no
+      // need to remember it (a WeakSet entry per write, which the GC pays for too).
+      if (!this.store.driver.serializesWrites) ownEnvelopes.add(envelope);
       return { stored: Object.freeze(envelope), physicalTtlMs };
     }
     try {
