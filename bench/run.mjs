@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { startRedisServer } from '@org/cache-test-support';
@@ -19,6 +19,7 @@ import { parseSettings } from './lib/settings.mjs';
 
 const RESULTS = fileURLToPath(new URL('./results/', import.meta.url));
 const BENCHMARKS_MD = fileURLToPath(new URL('../BENCHMARKS.md', import.meta.url));
+const WRITE_PATH_MD = fileURLToPath(new URL('./write-path.md', import.meta.url));
 const CAPACITY = 100_000; // every memory tier holds the 100k entries of the heap scenario
 const TTL_MS = 600_000; // no entry expires during a run
 const WORKER_TIMEOUT_MS = 120_000;
@@ -218,7 +219,9 @@ writeFileSync(
 );
 if (settings.writeBenchmarks) {
   const intro = `# Benchmarks\n\nThe latest full run of \`pnpm bench\` (bench/): ours against the raw clients and the peers,\neach configured as its documentation recommends for production. Regenerate with\n\`pnpm bench --write-benchmarks\`; \`pnpm bench --quick\` is the CI smoke run.\n\n`;
-  writeFileSync(BENCHMARKS_MD, intro + report);
+  // The write-path analysis is written by hand (profiles, instruction counts): kept in one file,
+  // shown in bench/ and after every regenerated report.
+  writeFileSync(BENCHMARKS_MD, `${intro}${report}\n${readFileSync(WRITE_PATH_MD, 'utf8')}`);
 }
 process.stdout.write(report);
 
