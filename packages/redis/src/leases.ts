@@ -12,9 +12,9 @@ const POLL_MAX_MS = 100;
  * Cross-process fetch leases on Redis. A lease is `SET <lease key> <token>|<entry's state> NX PX
  * <ttl>` (see scripts.ts); the holder commits through a Lua script that writes only while the
  * lease still holds its token and the entry has not been written since; the store's delete
- * deletes the lease (revoking it). Waiters are woken by a pub/sub
- * message on release and, in case that message is missed (subscriber reconnecting), poll with
- * back-off: waking is fast when pub/sub works and bounded when it does not.
+ * deletes the lease (revoking it). Waiters are woken by a pub/sub message on release and, in
+ * case that message is missed (subscriber reconnecting), poll with back-off: waking is fast when
+ * pub/sub works and bounded when it does not.
  */
 export class RedisLeases implements StoreLeases {
   constructor(

@@ -199,7 +199,7 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
 
   /** `ttl` in ms: 0 or undefined = no expiry; fractions round up; a negative TTL deletes. */
   /**
-   * Not an async function: the write path's every layer costs (see bench/README.md). Misuse
+   * Not an async function: the write path's every layer costs (see bench/write-path.md). Misuse
    * (an unserializable value, a bad ttl) still rejects rather than throws.
    */
   set(key: string, value: unknown, ttl?: number): Promise<boolean> {
