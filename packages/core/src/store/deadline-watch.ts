@@ -1,10 +1,11 @@
 import { StoreTimeoutError } from '../errors.js';
 
-interface Watched {
+/** One operation under watch: its deadline, and what to do if the deadline comes first. */
+export interface Watched {
   readonly expiresAt: number;
   readonly operation: string;
-  readonly reject: (error: unknown) => void;
-  /** Unlinked: settled, or rejected by the timer (whichever came first). */
+  readonly expired: (timeout: StoreTimeoutError) => void;
+  /** Unlinked: finished, or expired by the timer (whichever came first). */
   done: boolean;
   previous: Watched | undefined;
   next: Watched | undefined;
@@ -17,8 +18,12 @@ interface Watched {
  * stops libuv's timer on every call, which measured about 2% of a Redis get.
  *
  * Operations wait in a list in the order they started, which, with one deadline length, is the
- * order their deadlines fall: the timer is armed for the oldest, and a settled operation unlinks
+ * order their deadlines fall: the timer is armed for the oldest, and a finished operation unlinks
  * itself in O(1). The timer fires at most once per deadline length while operations flow.
+ *
+ * It makes no promise of its own: the caller settles its one promise either from `finish()`
+ * (when that returns true) or from `expired` (see GuardedStore, where each store operation is a
+ * single promise).
  */
 export class DeadlineWatch {
   #oldest: Watched | undefined;
@@ -30,38 +35,33 @@ export class DeadlineWatch {
     private readonly store: string,
   ) {}
 
-  /** `promise`, or a StoreTimeoutError if it has not settled `timeoutMs` after this call. */
-  watch<T>(promise: Promise<T>, operation: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const watched: Watched = {
-        // The exact clock: a reading cached from before a blocked event loop would expire an
-        // operation that has only just started.
-        expiresAt: performance.now() + this.timeoutMs,
-        operation,
-        reject,
-        done: false,
-        previous: this.#newest,
-        next: undefined,
-      };
-      if (this.#newest === undefined) this.#oldest = watched;
-      else this.#newest.next = watched;
-      this.#newest = watched;
-      this.#timer ??= this.#arm(watched.expiresAt);
-      promise.then(
-        (value) => {
-          this.#unlink(watched);
-          resolve(value);
-        },
-        (error: unknown) => {
-          this.#unlink(watched);
-          reject(error);
-        },
-      );
-    });
+  /** Starts the clock on `operation`; `expired` is called if `finish` has not been `timeoutMs` from now. */
+  start(operation: string, expired: (timeout: StoreTimeoutError) => void): Watched {
+    const watched: Watched = {
+      // The exact clock: a reading cached from before a blocked event loop would expire an
+      // operation that has only just started.
+      expiresAt: performance.now() + this.timeoutMs,
+      operation,
+      expired,
+      done: false,
+      previous: this.#newest,
+      next: undefined,
+    };
+    if (this.#newest === undefined) this.#oldest = watched;
+    else this.#newest.next = watched;
+    this.#newest = watched;
+    this.#timer ??= this.#arm(watched.expiresAt);
+    return watched;
+  }
+
+  /** Stops the clock: true if the operation finished in time, false if it had already expired. */
+  finish(watched: Watched): boolean {
+    if (watched.done) return false;
+    this.#unlink(watched);
+    return true;
   }
 
   #unlink(watched: Watched): void {
-    if (watched.done) return;
     watched.done = true;
     if (watched.previous === undefined) this.#oldest = watched.next;
     else watched.previous.next = watched.next;
@@ -83,7 +83,7 @@ export class DeadlineWatch {
     let watched = this.#oldest;
     while (watched !== undefined && watched.expiresAt <= now) {
       this.#unlink(watched);
-      watched.reject(new StoreTimeoutError(watched.operation, this.timeoutMs, { store: this.store }));
+      watched.expired(new StoreTimeoutError(watched.operation, this.timeoutMs, { store: this.store }));
       watched = this.#oldest;
     }
     if (watched !== undefined) this.#timer = this.#arm(watched.expiresAt);
