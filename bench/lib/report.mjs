@@ -82,12 +82,15 @@ function stampedeCell(row) {
 }
 
 function propagationCell(row) {
-  const { propagated, rounds, p50Ms, p99Ms, timeouts, timeoutMs, regressions, misses } = row.figures;
+  const { propagated, rounds, p50Ms, p99Ms, timeouts, timeoutMs, regressions, misses, ackP50Ms, ackP99Ms } =
+    row.figures;
   const cold = misses ? `; ${misses} misses while its L1 filled from L2` : '';
   if (!propagated) return `never (0 of ${rounds} rounds within ${timeoutMs} ms${cold})`;
   const late = timeouts ? `, ${timeouts} of ${rounds} rounds over ${timeoutMs} ms` : '';
   const back = regressions ? `, ${regressions} stale reads after the new value` : '';
-  return `${p50Ms.toFixed(2)} / ${p99Ms.toFixed(2)} ms${late}${back}${cold}`;
+  const ack =
+    ackP50Ms === undefined ? '' : ` (the write itself ${ackP50Ms.toFixed(2)} / ${ackP99Ms.toFixed(2)})`;
+  return `${p50Ms.toFixed(2)} / ${p99Ms.toFixed(2)} ms${ack}${late}${back}${cold}`;
 }
 
 function overheadCell(row) {
