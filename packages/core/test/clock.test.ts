@@ -30,16 +30,41 @@ describe('coarseNow', () => {
     expect(coarseNow() - first).toBeGreaterThanOrEqual(19);
   });
 
-  it('within a synchronous stretch, keeps its reading for at most 1,024 reads', async () => {
+  it('reads exactly while reads are sparse, even right after code that blocked the event loop', async () => {
     await sleep(2);
     const start = coarseNow();
     busyWait(5);
-    // The first read after blocking code may be as old as the block (the documented trade-off)...
-    expect(coarseNow()).toBe(start);
+    expect(coarseNow() - start).toBeGreaterThanOrEqual(5);
+  });
+
+  it('shares a reading once reads are dense, for at most 1,024 reads in a synchronous stretch', async () => {
+    await sleep(2);
+    // Hundreds of reads in one millisecond: from then on one reading serves the next reads...
+    let shared = coarseNow();
+    for (let read = 0; read < 300; read++) shared = coarseNow();
+    busyWait(5);
+    // ...so the first read after blocking code may be as old as the block (the documented trade-off)...
+    expect(coarseNow()).toBe(shared);
     // ...but a hot synchronous loop sees time move without waiting for a timer.
-    let latest = start;
+    let latest = shared;
     for (let read = 0; read < 1_024; read++) latest = coarseNow();
-    expect(latest - start).toBeGreaterThanOrEqual(5);
+    expect(latest - shared).toBeGreaterThanOrEqual(5);
+  });
+
+  it('arms its drop timer only while reads are dense: a timer due soon makes every wait for I/O dearer', () => {
+    vi.useFakeTimers();
+    // A read every millisecond (a Redis-bound process): exact reads, no timer pending.
+    for (let read = 0; read < 50; read++) {
+      expect(coarseNow()).toBe(Date.now());
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(1);
+    }
+    // Dense reads (fake time stands still): one shared reading, dropped by one timer.
+    for (let read = 0; read < 1_000; read++) coarseNow();
+    expect(vi.getTimerCount()).toBe(1);
+    vi.advanceTimersByTime(1);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(coarseNow()).toBe(Date.now());
   });
 
   it('follows fake timers as soon as they are installed, and as they advance', () => {

@@ -38,8 +38,9 @@ export interface CacheOptions extends FreshnessOptions {
   /** Default strategy for plain calls and for domains without one. Default `ttl('5m')`. */
   strategy?: Strategy;
   /**
-   * Logical expiry uses it. Default `coarseClock`: Date.now() read at most once per millisecond of
-   * event-loop time (see `coarseNow`); `{ now: Date.now }` for exact readings.
+   * Logical expiry uses it. Default `coarseClock`: exact `Date.now()` readings, shared by many
+   * reads only while reads are dense (hundreds a millisecond: see `coarseNow`);
+   * `{ now: Date.now }` for exact readings always.
    */
   clock?: Clock;
   /** Deadline for each store operation. Default 250 ms. */
