@@ -88,8 +88,11 @@ function propagationCell(row) {
   if (!propagated) return `never (0 of ${rounds} rounds within ${timeoutMs} ms${cold})`;
   const late = timeouts ? `, ${timeouts} of ${rounds} rounds over ${timeoutMs} ms` : '';
   const back = regressions ? `, ${regressions} stale reads after the new value` : '';
+  const f = row.figures;
   const ack =
-    ackP50Ms === undefined ? '' : ` (the write itself ${ackP50Ms.toFixed(2)} / ${ackP99Ms.toFixed(2)})`;
+    ackP50Ms === undefined
+      ? ''
+      : ` (the write itself ${ackP50Ms.toFixed(2)} / ${ackP99Ms.toFixed(2)}; from its acknowledgement ${f.afterAckP50Ms.toFixed(2)} / ${f.afterAckP99Ms.toFixed(2)})`;
   return `${p50Ms.toFixed(2)} / ${p99Ms.toFixed(2)} ms${ack}${late}${back}${cold}`;
 }
 

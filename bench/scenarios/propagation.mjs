@@ -98,6 +98,7 @@ export async function coordinatePropagation(launch, ctx) {
     await sleep(SETTLE_MS);
     const latencies = [];
     const acks = [];
+    const afterAcks = [];
     let timeouts = 0;
     let rounds = 0;
     for (let version = 1; version <= ctx.rounds; version++) {
@@ -113,6 +114,8 @@ export async function coordinatePropagation(launch, ctx) {
         if (timeouts >= 2 && latencies.length === 0) break; // it does not propagate at all
       } else {
         latencies.push(seen.at - written.startedAt);
+        // Negative when the reader saw it before the writer had its own reply.
+        afterAcks.push(seen.at - written.startedAt - written.ackMs);
       }
       await sleep(SETTLE_MS);
     }
@@ -121,6 +124,7 @@ export async function coordinatePropagation(launch, ctx) {
     const [, readerResult] = await Promise.all([write.result, read.result]);
     const sorted = latencies.sort((a, b) => a - b);
     const sortedAcks = acks.sort((a, b) => a - b);
+    const sortedAfterAcks = afterAcks.sort((a, b) => a - b);
     return {
       rounds,
       propagated: latencies.length,
@@ -133,6 +137,8 @@ export async function coordinatePropagation(launch, ctx) {
       maxMs: sorted.at(-1),
       ackP50Ms: percentile(sortedAcks, 50),
       ackP99Ms: percentile(sortedAcks, 99),
+      afterAckP50Ms: percentile(sortedAfterAcks, 50),
+      afterAckP99Ms: percentile(sortedAfterAcks, 99),
     };
   } finally {
     write.kill();
