@@ -222,6 +222,22 @@ export class RedisConnection {
     }
   }
 
+  /**
+   * The options of this Sentinel setup's connections to its data nodes (credentials, TLS, the
+   * back-off), for a client of our own to the master: the tracked connection. A borrowed Sentinel
+   * client keeps its options private: E_INVALID_OPTION; give `sentinel` options instead.
+   */
+  sentinelNodeOptions(): RedisClientOptions {
+    const sentinel = this.#options.sentinel;
+    if (this.mode !== 'sentinel' || sentinel === undefined) {
+      throw new CacheError(
+        'E_INVALID_OPTION',
+        "redis tracking: a Sentinel client passed as `client` cannot be followed to its master (node-redis keeps its connection options private); give `sentinel` options instead, or use coherence: 'bus'",
+      );
+    }
+    return { ...hardenedClientOptions(this.#options), ...sentinel.nodeClientOptions } as RedisClientOptions;
+  }
+
   /** The node-redis client (a new one after a stalled connection was replaced). */
   get client(): AnyRedis {
     return this.#client;

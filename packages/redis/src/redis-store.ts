@@ -107,7 +107,7 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
       try {
         tokens = new TrackedTagTokens(this.connection);
       } catch (error) {
-        // Refused (E_UNSUPPORTED on Sentinel): the connection opened above must not linger.
+        // Refused (E_INVALID_OPTION for a borrowed Sentinel client): the connection opened above must not linger.
         void this.connection.close({ wait: false });
         throw error;
       }
@@ -133,8 +133,9 @@ export class RedisStore extends EventEmitter implements KeyvStoreAdapter {
   /**
    * A dedicated RESP3 connection with client tracking (one per master on a cluster), to the same
    * server(s) and with the same settings as this store's: what is read through it is invalidated
-   * by Redis (see `TrackedNode`, `TrackedCluster`). The tiered store opens one for
-   * `coherence: 'tracking'`; the caller closes it. E_UNSUPPORTED on a Sentinel connection.
+   * by Redis (see `TrackedNode`, `TrackedCluster`, `TrackedSentinel`). The tiered store opens one
+   * for `coherence: 'tracking'`; the caller closes it. E_INVALID_OPTION for a borrowed Sentinel
+   * client (`redisStore({ client })`), whose connection options node-redis keeps private.
    */
   openTracking(listener: TrackingListener, options?: TrackedConnectionOptions): TrackedConnection {
     return openTrackedConnection(this.connection, listener, options);

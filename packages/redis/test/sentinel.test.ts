@@ -177,6 +177,64 @@ describe('Redis Sentinel', () => {
     );
   }, 60_000);
 
+  it('trackTagTokens behind Sentinel: tokens kept from the master, another process’s invalidation seen, dropped on failover', async () => {
+    const setup = await startSentinelSetup();
+    setups.push(setup);
+    const sentinel = { name: setup.name, sentinelRootNodes: setup.sentinelRootNodes };
+    const prefix = 'sentinel-tag-tokens';
+    const store = redisStore({ sentinel, trackTagTokens: true });
+    const cache = createCache({ store, prefix, operationTimeout: '5s' });
+    caches.push(cache);
+    // Another process's cache, as far as this store can tell: its own connections.
+    const other = createCache({ store: redisStore({ sentinel }), prefix, operationTimeout: '5s' });
+    caches.push(other);
+    await store.tagTracking?.ready();
+    const tokens = () => store.tagTracking?.stats ?? expect.fail('no tag tracking');
+
+    await cache.set('product:1', { id: 1 }, { tags: ['catalog'] });
+    expect(await cache.get('product:1')).toEqual({ id: 1 });
+    const hits = tokens().tokenHits;
+    expect(await cache.get('product:1')).toEqual({ id: 1 });
+    expect(tokens().tokenHits).toBeGreaterThan(hits); // the token came from the process, not Redis
+
+    await other.invalidateTags(['catalog']);
+    await waitFor(
+      'the other process’s invalidation seen',
+      async () => (await cache.get('product:1')) === undefined,
+    );
+
+    await cache.set('product:2', { id: 2 }, { tags: ['catalog'] });
+    expect(await cache.get('product:2')).toEqual({ id: 2 });
+    expect(tokens().held).toBeGreaterThan(0);
+    const oldMaster = await setup.master();
+    const changes = tokens().topologyChanges;
+    const newMaster = await setup.failover();
+    expect(newMaster).not.toBe(oldMaster);
+    await waitFor('tracking moved to the new master', async () => tokens().topologyChanges > changes, {
+      timeoutMs: RECOVERY_BOUND_MS,
+    });
+    // Tracking went down when the client switched: every kept token was dropped with it.
+    expect(tokens().held).toBe(0);
+    await writingTo(other, prefix, newMaster);
+    await waitFor(
+      'tokens kept again, from the new master',
+      async () => {
+        const before = tokens().tokenHits;
+        expect(await cache.get('product:2')).toEqual({ id: 2 });
+        return tokens().tokenHits > before;
+      },
+      { timeoutMs: RECOVERY_BOUND_MS },
+    );
+    await other.invalidateTags(['catalog']);
+    await waitFor(
+      'an invalidation on the new master seen',
+      async () => (await cache.get('product:2')) === undefined,
+      {
+        timeoutMs: RECOVERY_BOUND_MS,
+      },
+    );
+  }, 90_000);
+
   it('SENTINEL FAILOVER under 50 concurrent callers: no hang, no invalidation undone outside the switch, recovers', async () => {
     const run = await underSwitch('sentinel-failover', (setup) => setup.failover());
     const { worst, outside } = judge('SENTINEL FAILOVER', run.record, run.failoverBegan, run.clientSwitched);

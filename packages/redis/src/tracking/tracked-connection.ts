@@ -1,5 +1,5 @@
 import type { RedisClientType } from '@keyv/redis';
-import { CacheError, type Duration } from '@org/cache-core';
+import type { CacheError, Duration } from '@org/cache-core';
 import { parseTimeout } from '@org/cache-core/adapter';
 import type { RedisConnection } from '../connection.js';
 import { TrackedCluster } from './tracked-cluster.js';
@@ -11,6 +11,7 @@ import {
   type TrackingStats,
   trackingClientOptions,
 } from './tracked-node.js';
+import { TrackedSentinel } from './tracked-sentinel.js';
 
 export type { TrackedRead, TrackingListener, TrackingStats } from './tracked-node.js';
 
@@ -20,8 +21,9 @@ export interface TrackedConnectionOptions {
   /** How often a PING checks the connection (each master's, on a cluster). Default 500 ms. */
   heartbeat?: Duration;
   /**
-   * Cluster only: how often every master is asked for its slot map (CLUSTER SLOTS on its tracked
-   * connection), to notice a resharding or a failover that no read has run into yet. Default 1 s.
+   * Cluster and Sentinel: how often the topology is checked on the tracked connection(s), to
+   * notice a resharding or a failover that nothing else has reported yet: every master's slot map
+   * (CLUSTER SLOTS) on a cluster, the tracked master's ROLE behind Sentinel. Default 1 s.
    */
   topologyCheck?: Duration;
 }
@@ -49,11 +51,11 @@ export interface TrackedConnection {
 }
 
 /**
- * Opens tracking on the server(s) of `source`. A Sentinel connection is refused (E_UNSUPPORTED):
- * after a failover the old master, demoted to a replica, keeps answering reads on the connection
- * already open to it, with no MOVED to reveal it, while writes go to the new master; following the
- * master safely needs a role check on the tracked connection before every return to `up`, which
- * the Sentinel path does not have yet.
+ * Opens tracking on the server(s) of `source`: the server itself, every master of a cluster
+ * (`TrackedCluster`), or the master behind Sentinel, followed across failovers
+ * (`TrackedSentinel`). A borrowed Sentinel client (`redisStore({ client })`) is refused with
+ * E_INVALID_OPTION: node-redis does not expose the options (credentials, TLS) its connections to
+ * the master were made with.
  */
 export function openTrackedConnection(
   source: RedisConnection,
@@ -69,10 +71,7 @@ export function openTrackedConnection(
     case 'cluster':
       return new TrackedCluster(source, listener, { ...timing, topologyCheckMs });
     case 'sentinel':
-      throw new CacheError(
-        'E_UNSUPPORTED',
-        "redis tracking: a Sentinel connection is not supported: after a failover the demoted master keeps answering reads on the tracked connection while writes go to the new one, and nothing here checks the master's role yet; use coherence: 'bus' (or tracking with a url/cluster)",
-      );
+      return new TrackedSentinel(source, listener, { ...timing, topologyCheckMs });
     default: {
       const stats = emptyTrackingStats();
       return new TrackedNode(

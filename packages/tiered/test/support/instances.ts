@@ -29,6 +29,8 @@ export interface InstanceConfig {
   busUser?: { username: string; password: string };
   /** The L2 on this Redis Cluster instead of `url` (tracking only: the bus needs `url`). */
   rootNodes?: Array<{ url: string }>;
+  /** The L2 behind Redis Sentinel instead of `url` (tracking only: the bus needs `url`). */
+  sentinel?: { name: string; sentinelRootNodes: Array<{ host: string; port: number }> };
   /** `'tracking'`: Redis client tracking instead of the bus (`channel` is then unused). */
   coherence?: 'tracking';
 }

@@ -3,7 +3,7 @@
 //
 // It imports the BUILT packages by name (`pnpm -s build` first), exactly as a service would.
 //
-// Configuration (JSON in TIERED_WORKER_CONFIG): { name, url, rootNodes?, channel, prefix, l1Ttl?, lease?,
+// Configuration (JSON in TIERED_WORKER_CONFIG): { name, url, rootNodes?, sentinel?, channel, prefix, l1Ttl?, lease?,
 // busReconnectDelayMs?, busUser? }. `busUser` ({ username, password }) puts the bus on an ACL user
 // of its own, which a test can switch off to keep this instance's bus down while its store works. The bus connections carry the client name `bus-<name>`, so a test can
 // find this instance's subscriber in CLIENT LIST and kill only that one; `busReconnectDelayMs`
@@ -27,8 +27,15 @@ const tracking = config.coherence === 'tracking';
 // each named `l2-<name>:tracking` in that master's CLIENT LIST). Reconnects at most 100 ms apart
 // (2 s by default): after a restart the store is back at a known pace, well before a bus that
 // retries every few seconds.
+// `sentinel` ({ name, sentinelRootNodes }): the L2 behind Redis Sentinel (tracking follows the master).
+const where =
+  config.sentinel !== undefined
+    ? { sentinel: config.sentinel }
+    : config.rootNodes !== undefined
+      ? { cluster: { rootNodes: config.rootNodes } }
+      : { url: config.url };
 const l2 = redisStore({
-  ...(config.rootNodes === undefined ? { url: config.url } : { cluster: { rootNodes: config.rootNodes } }),
+  ...where,
   maxReconnectDelay: '100ms',
   clientOptions: { name: `l2-${name}` },
 });
