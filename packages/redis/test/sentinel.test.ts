@@ -5,6 +5,7 @@ import type { RedisServer } from '@org/cache-test-support';
 import {
   type LoadRecord,
   redisCommand,
+  replicasCaughtUp,
   report,
   runInvalidationLoad,
   type SentinelSetup,
@@ -55,25 +56,6 @@ async function sentinelCache(
     timeoutMs: 10_000,
   });
   return { setup, store, cache };
-}
-
-/** The master's replication offset now; resolves once every replica has received at least that much. */
-async function replicasCaughtUp(master: RedisServer, replicas: RedisServer[]): Promise<void> {
-  const offset = Number(
-    /master_repl_offset:(\d+)/.exec(String(await redisCommand(master.port, ['INFO', 'replication'])))?.[1],
-  );
-  await waitFor('replicas caught up with the master', async () => {
-    const offsets = await Promise.all(
-      replicas.map(async (replica) =>
-        Number(
-          /slave_repl_offset:(\d+)/.exec(
-            String(await redisCommand(replica.port, ['INFO', 'replication'])),
-          )?.[1],
-        ),
-      ),
-    );
-    return offsets.every((replicaOffset) => replicaOffset >= offset);
-  });
 }
 
 /** Until a write through the cache is visible on `master` itself: from then on the client writes there. */

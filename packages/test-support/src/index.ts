@@ -30,7 +30,12 @@ export {
   startRedisCluster,
   waitForClusterOk,
 } from './redis-cluster.js';
-export { type SentinelSetup, type StartSentinelSetupOptions, startSentinelSetup } from './redis-sentinel.js';
+export {
+  replicasCaughtUp,
+  type SentinelSetup,
+  type StartSentinelSetupOptions,
+  startSentinelSetup,
+} from './redis-sentinel.js';
 export {
   type RedisServer,
   redisBinary,

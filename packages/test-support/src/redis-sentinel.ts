@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type RedisServer, startRedisServer } from './redis-server.js';
 import { type RespReply, redisCommand } from './resp.js';
+import { waitFor } from './timing.js';
 
 const HOST = '127.0.0.1';
 const STATE_TIMEOUT_MS = 30_000;
@@ -152,6 +153,25 @@ function nodeAt(nodes: RedisServer[], port: number): RedisServer {
   if (node === undefined)
     throw new Error(`sentinels name ${HOST}:${port}, which is not a node of this setup`);
   return node;
+}
+
+/**
+ * Reads the master's replication offset now and resolves once every replica has received at least
+ * that much: what `WAIT` would have waited for. A test that fails a master over after this knows
+ * every write acknowledged before the call survives the failover. Bounded.
+ */
+export async function replicasCaughtUp(master: RedisServer, replicas: RedisServer[]): Promise<void> {
+  const offsetOf = async (node: RedisServer, field: string) =>
+    Number(
+      new RegExp(`^${field}:(\\d+)`, 'm').exec(
+        String(await redisCommand(node.port, ['INFO', 'replication'])),
+      )?.[1],
+    );
+  const offset = await offsetOf(master, 'master_repl_offset');
+  await waitFor('replicas caught up with the master', async () => {
+    const offsets = await Promise.all(replicas.map((replica) => offsetOf(replica, 'slave_repl_offset')));
+    return offsets.every((replicaOffset) => replicaOffset >= offset);
+  });
 }
 
 async function waitForReplicaLink(replica: RedisServer): Promise<void> {

@@ -1,6 +1,7 @@
 import {
   type RedisServer,
   redisCommand,
+  replicasCaughtUp,
   type SentinelSetup,
   startSentinelSetup,
   uniquePrefix,
@@ -45,19 +46,6 @@ interface Write {
   version: number;
   start: number;
   end: number;
-}
-
-/** The master's replication offset now; resolves once every replica has received at least that much. */
-async function replicasCaughtUp(master: RedisServer, replicas: RedisServer[]): Promise<void> {
-  const offsetOf = async (node: RedisServer, field: string) =>
-    Number(
-      new RegExp(`${field}:(\\d+)`).exec(String(await redisCommand(node.port, ['INFO', 'replication'])))?.[1],
-    );
-  const offset = await offsetOf(master, 'master_repl_offset');
-  await waitUntil('replicas caught up with the master', async () => {
-    const offsets = await Promise.all(replicas.map((replica) => offsetOf(replica, 'slave_repl_offset')));
-    return offsets.every((replicaOffset) => replicaOffset >= offset);
-  });
 }
 
 /** Reads of `key` that started GUARANTEE_MS after a kept write's acknowledgement and returned an older version. */

@@ -16,6 +16,7 @@ import {
 import { type TieredStore, tieredStore } from '@org/cache-tiered';
 import { afterEach, describe, expect, it } from 'vitest';
 import { waitUntil } from './support/instances.js';
+import { fillL1, probe } from './support/l1-probe.js';
 
 // `coherence: 'tracking'` on a real 3-master Redis Cluster, in one process: one tracked
 // connection per master, each read sent to its key's master; writes by redis-cli on any master, a
@@ -66,23 +67,6 @@ async function keyPerMaster(prefix: string): Promise<Map<number, string>> {
   }
   expect(byPort.size).toBe(3);
   return byPort;
-}
-
-/** A read and whether L1 answered it. */
-async function probe(store: TieredStore, cache: Cache, key: string) {
-  const hits = store.stats.l1Hits;
-  const value = await cache.get(key);
-  return { value, l1Hit: store.stats.l1Hits > hits };
-}
-
-/** Reads until L1 answers (the first read fills L1 through the key's master's tracked connection). */
-async function fillL1(store: TieredStore, cache: Cache, key: string, expected: unknown): Promise<void> {
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    const read = await probe(store, cache, key);
-    expect(read.value, `read ${attempt} of ${key}`).toEqual(expected);
-    if (read.l1Hit) return;
-  }
-  expect.fail(`L1 never held ${key} after 5 reads`);
 }
 
 /** The stored envelope of a value, written by the cache itself, for redis-cli to write elsewhere. */

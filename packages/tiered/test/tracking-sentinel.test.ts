@@ -11,6 +11,7 @@ import {
 import { type TieredStore, tieredStore } from '@org/cache-tiered';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { waitUntil } from './support/instances.js';
+import { fillL1, probe } from './support/l1-probe.js';
 
 // `coherence: 'tracking'` behind Redis Sentinel, in one process: one master, one replica and three
 // Sentinels started here on free ports. The tracked connection must be on the master the store
@@ -41,23 +42,6 @@ function trackedCache(name: string, prefix = uniquePrefix(name)): { store: Tiere
   const cache = createCache({ store, prefix, operationTimeout: '5s' });
   opened.push(() => cache.close());
   return { store, cache };
-}
-
-/** A read and whether L1 answered it. */
-async function probe(store: TieredStore, cache: Cache, key: string) {
-  const hits = store.stats.l1Hits;
-  const value = await cache.get(key);
-  return { value, l1Hit: store.stats.l1Hits > hits };
-}
-
-/** Reads until L1 answers (the first read fills L1 through the tracked connection). */
-async function fillL1(store: TieredStore, cache: Cache, key: string, expected: unknown): Promise<void> {
-  for (let attempt = 1; attempt <= 5; attempt++) {
-    const read = await probe(store, cache, key);
-    expect(read.value, `read ${attempt} of ${key}`).toEqual(expected);
-    if (read.l1Hit) return;
-  }
-  expect.fail(`L1 never held ${key} after 5 reads`);
 }
 
 /** A plain SET of the entry's text straight on `node`, as redis-cli or another service would write it. */
