@@ -147,6 +147,25 @@ describe.each(Object.entries(kinds))('values on a %s store', (_, make) => {
     expect(await cache.getOrSet('v:date2', () => when)).toBe('2024-03-01T12:34:56.789Z');
   });
 
+  it('calls a toJSON met deep inside a value once, as JSON.stringify does', async () => {
+    // The copy first tries a path for plain JSON and starts over when it meets anything else:
+    // it must leave the toJSON to the second walk, not call it on both.
+    const cache = cacheOn(make().store);
+    let calls = 0;
+    const money = {
+      toJSON: () => {
+        calls++;
+        return { cents: 999 };
+      },
+    };
+    await cache.set('v:tojson', { id: 1, lines: [{ sku: 'A' }, { sku: 'B', price: money }] }, { tags: ['t'] });
+    expect(calls).toBe(1);
+    expect(await cache.get('v:tojson')).toStrictEqual({
+      id: 1,
+      lines: [{ sku: 'A' }, { sku: 'B', price: { cents: 999 } }],
+    });
+  });
+
   it('drops properties whose value is undefined, as JSON does', async () => {
     const cache = cacheOn(make().store);
     await cache.set('v:sparse', { a: 1, b: undefined });

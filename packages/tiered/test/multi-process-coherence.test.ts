@@ -8,6 +8,7 @@ import {
   sleep,
   startInstances,
   stopAllInstances,
+  waitUntil,
 } from './support/instances.js';
 
 // Cross-instance L1 coherence with real processes: two instances of a service (each its own Node
@@ -73,6 +74,12 @@ describe('tieredStore across processes (memory L1 + Redis L2 + Redis bus)', { ti
     const [a, b] = await pair('propagation');
     const key = 'orders:detail:801';
     await a.set(key, { version: 0 });
+    // A's set resolves before its message is published: B counts it once it arrives, which on a
+    // busy machine was after the baseline below (51 received for 50 trials). Wait for it first.
+    await waitUntil("A's first message reaching B", async () => {
+      const [aStats, bStats] = await Promise.all([a.stats(), b.stats()]);
+      return aStats.bus.published === 1 && bStats.bus.received === 1;
+    });
     await fillL1(b, key, { version: 0 });
     // Start-up counts one L1 reset (the first 'connected'); compare against what B has now.
     const baseline = await b.stats();
@@ -88,14 +95,14 @@ describe('tieredStore across processes (memory L1 + Redis L2 + Redis bus)', { ti
       fromStart.push(measured.fromStart);
       fromEnd.push(measured.fromEnd);
     }
-    const bStats = await b.stats();
+    const [aStats, bStats] = await Promise.all([a.stats(), b.stats()]);
     report(
       `set -> visible on B, from A's set call (${TRIALS} trials, B polling every 1 ms)`,
       `p50 ${percentile(fromStart, 50).toFixed(2)} ms, p95 ${percentile(fromStart, 95).toFixed(2)} ms, max ${Math.max(...fromStart).toFixed(2)} ms`,
     );
     report(
       'set -> visible on B, from the end of A’s set',
-      `p50 ${percentile(fromEnd, 50).toFixed(2)} ms, max ${Math.max(...fromEnd).toFixed(2)} ms; B received ${bStats.bus.received} bus messages, ${bStats.bus.gaps} gaps`,
+      `p50 ${percentile(fromEnd, 50).toFixed(2)} ms, max ${Math.max(...fromEnd).toFixed(2)} ms; B received ${bStats.bus.received} bus messages, ${bStats.bus.gaps} gaps; A published ${aStats.bus.published}, ${aStats.bus.publishFailures} failures`,
     );
     expect(Math.max(...fromStart)).toBeLessThan(PROPAGATION_LIMIT_MS);
     expect(bStats.bus.gaps).toBe(0);
