@@ -7,7 +7,7 @@ import { createClient } from '@redis/client';
 import { aggregate } from './lib/aggregate.mjs';
 import { launchWorker } from './lib/launch.mjs';
 import { describeRun } from './lib/machine.mjs';
-import { baselineFor, SCENARIOS, TIERS } from './lib/plan.mjs';
+import { baselineFor, pairedBaselineFor, SCENARIOS, TIERS } from './lib/plan.mjs';
 import { expiryLine, formatRate, renderReport, targetRows } from './lib/report.mjs';
 import { parseSettings } from './lib/settings.mjs';
 
@@ -100,6 +100,8 @@ async function removeOwnKeys(redis) {
 function describeResult(record) {
   if (record.error) return `FAILED: ${record.error.split('\n')[0]}`;
   const result = record.result;
+  if (result.pairedRatio !== undefined)
+    return `${formatRate(result.opsPerSec)}; paired with the baseline ${result.pairedRatio.toFixed(2)}x`;
   if (result.opsPerSec !== undefined) return formatRate(result.opsPerSec);
   if (result.fetches !== undefined) return `${result.fetches} fetch(es), ${Math.round(result.wallMs)} ms`;
   if (result.p50Ms !== undefined)
@@ -138,9 +140,10 @@ async function measure(unit, redis) {
   };
   const profileDir = `${RESULTS}profiles/${unit.subject}.${unit.scenario}.r${unit.repeat}.${unit.role}`;
   const execArgv = settings.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const pairedWith = unit.role === 'subject' ? pairedBaselineFor(unit.tier, scenario) : undefined;
   const launch = (extra = {}) =>
     launchWorker(
-      { subject: unit.subject, scenario: unit.scenario, ctx: { ...ctx, ...extra } },
+      { subject: unit.subject, scenario: unit.scenario, pairedWith, ctx: { ...ctx, ...extra } },
       { execArgv, timeoutMs: WORKER_TIMEOUT_MS },
     );
   let record;

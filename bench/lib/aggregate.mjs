@@ -3,7 +3,8 @@ import { mean, median } from './stats.mjs';
 /**
  * From raw measurements to one row per (tier, scenario, subject): each figure's median over the
  * repeats, and the ratio to the baseline *of the same repeat* (the mean of the baseline runs
- * bracketing the subjects), medianed over repeats.
+ * bracketing the subjects, or the paired rounds' ratio where the subject had them), medianed over
+ * repeats.
  */
 
 // Figures where the worst repeat is the honest summary, or where repeats add up. A field named
@@ -52,10 +53,13 @@ export function aggregate(records, scenarios) {
     };
     if (field !== undefined) {
       const ratios = measured.map((record) => {
+        // Timed against the baseline in its own process (lib/paired.mjs): that ratio, not the brackets'.
+        if (record.result.pairedRatio !== undefined) return record.result.pairedRatio;
         const base = baselineOf(records, record, field);
         return base === undefined ? undefined : record.result[field] / base;
       });
       row.ratio = median(ratios);
+      row.paired = measured.some((record) => record.result.pairedRatio !== undefined);
       if (row.baseline) row.drift = driftOf(group, field);
     }
     rows.push(row);

@@ -62,6 +62,16 @@ export function baselineFor(tier, scenario) {
 }
 
 /**
+ * The baseline a subject is also timed against in its own process, in alternating rounds (see
+ * lib/paired.mjs), or undefined: where the baseline is the raw Redis client and the scenario can
+ * time its throughput in slices. Such a subject's ratio is the paired one.
+ */
+export function pairedBaselineFor(tier, scenario) {
+  const baseline = baselineFor(tier, scenario);
+  return baseline === 'redis-raw' && scenario.throughput !== undefined ? baseline : undefined;
+}
+
+/**
  * The issue's goals. `ratio` targets compare ours (`subject`, default `<tier>-ours`) to the
  * bracketing baseline of the same repeat; `maxMs` targets bound a figure in ms (`figure`);
  * `maxFetches` bounds `figure` (default `fetches`); `maxRatio` bounds a ratio figure from above.

@@ -250,6 +250,12 @@ const METHOD = `Each (subject, scenario, repeat) runs in a fresh Node process (b
 repeat each tier's raw baseline runs before and after its subjects; a ratio is the subject's figure
 over the mean of those two baseline runs, and the tables show medians over repeats (fetch counts:
 the worst repeat; "drift" is how far the baseline moved between its two runs, the noise floor).
+Ratios to raw @redis/client (the redis tier's get, getOrSet and set columns, the tiered set) are
+paired instead: after its own time box the subject's worker sets the raw client up beside it and
+times both in 10 alternating rounds of a tenth of the time box each (who goes first drawn per
+round); the ratio is the median of the rounds' ratios. Baselines in their own processes drifted
+10-30% within a repeat, more than the few microseconds per round trip these ratios are about; a
+raw client paired with itself (ioredis) reads 0.99x-1.02x.
 Throughput is a time box after a warm-up, on 100 keys holding ~1 KB JSON pages. Every call is
 awaited, the synchronous Map and lru-cache too, as application code awaits a cache: for the raw Map
 that await is most of the cost of a hit. Every value read is checked (account id, version, order
