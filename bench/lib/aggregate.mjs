@@ -59,7 +59,6 @@ export function aggregate(records, scenarios) {
         return base === undefined ? undefined : record.result[field] / base;
       });
       row.ratio = median(ratios);
-      row.paired = measured.some((record) => record.result.pairedRatio !== undefined);
       if (row.baseline) row.drift = driftOf(group, field);
     }
     rows.push(row);

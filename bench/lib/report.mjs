@@ -254,8 +254,9 @@ Ratios to raw @redis/client (the redis tier's get, getOrSet and set columns, the
 paired instead: after its own time box the subject's worker sets the raw client up beside it and
 times both in 10 alternating rounds of a tenth of the time box each (who goes first drawn per
 round); the ratio is the median of the rounds' ratios. Baselines in their own processes drifted
-10-30% within a repeat, more than the few microseconds per round trip these ratios are about; a
-raw client paired with itself (ioredis) reads 0.99x-1.02x.
+10-30% within a repeat, more than the few microseconds per round trip these ratios are about. As a
+check of the method, ioredis (another raw client) reads 1.01x-1.03x against node-redis with one
+caller.
 Throughput is a time box after a warm-up, on 100 keys holding ~1 KB JSON pages. Every call is
 awaited, the synchronous Map and lru-cache too, as application code awaits a cache: for the raw Map
 that await is most of the cost of a hit. Every value read is checked (account id, version, order
