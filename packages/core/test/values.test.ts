@@ -158,7 +158,11 @@ describe.each(Object.entries(kinds))('values on a %s store', (_, make) => {
         return { cents: 999 };
       },
     };
-    await cache.set('v:tojson', { id: 1, lines: [{ sku: 'A' }, { sku: 'B', price: money }] }, { tags: ['t'] });
+    await cache.set(
+      'v:tojson',
+      { id: 1, lines: [{ sku: 'A' }, { sku: 'B', price: money }] },
+      { tags: ['t'] },
+    );
     expect(calls).toBe(1);
     expect(await cache.get('v:tojson')).toStrictEqual({
       id: 1,

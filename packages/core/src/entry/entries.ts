@@ -315,7 +315,8 @@ export class Entries {
     // (a fraction of the window), move with it.
     const freshUntil = ttlMs === null ? null : now + jittered(ttlMs, lifetime.jitter);
     const livesUntil = freshUntil === null ? null : freshUntil + graceMs;
-    const tagged = tags === undefined || Object.keys(tags).length === 0 ? undefined : Object.freeze({ ...tags });
+    const tagged =
+      tags === undefined || Object.keys(tags).length === 0 ? undefined : Object.freeze({ ...tags });
     // Stores take whole, positive milliseconds (a fractional or zero PX is an error in Redis).
     const physicalTtlMs = livesUntil === null ? undefined : Math.max(1, Math.ceil(livesUntil - now));
     // A store that keeps no reference to what it is given never hands the object back: a plain
