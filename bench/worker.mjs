@@ -39,7 +39,7 @@ try {
   const scenario = (await import(`./scenarios/${job.scenario}.mjs`)).default;
   handle = await within(subject.setup(job.ctx), SETUP_TIMEOUT_MS, `${job.subject} setup`);
   const result = await scenario.run(handle, job.ctx, ipc);
-  if (job.pairedWith !== undefined) Object.assign(result, await pairedWithBaseline(job.pairedWith));
+  if (job.pairedWith !== undefined) Object.assign(result, await pairedWithBaseline(scenario, job.pairedWith));
   await tearDown(handle, 'teardown');
   finish({ type: 'result', result, teardownError: teardownErrors.join('; ') || undefined });
 } catch (error) {
@@ -51,9 +51,8 @@ try {
 }
 
 /** The baseline set up beside the subject (its own key prefix), the paired rounds, its teardown. */
-async function pairedWithBaseline(baselineId) {
+async function pairedWithBaseline(scenario, baselineId) {
   const baselineSubject = (await import(`./subjects/${baselineId}.mjs`)).default;
-  const scenario = (await import(`./scenarios/${job.scenario}.mjs`)).default;
   const ctx = {
     ...job.ctx,
     subject: `${job.ctx.subject} (paired ${baselineSubject.name})`,
